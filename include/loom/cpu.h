@@ -1,0 +1,98 @@
+/* CPUs: instantiable guest cores, any number of any guest in one simulation. */
+#ifndef LOOM_CPU_H
+#define LOOM_CPU_H
+
+#include "loom/types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Why loom_cpu_run returned. */
+typedef enum loom_cpu_exit {
+    LOOM_CPU_BUDGET = 0,  /* executed the instructions it was given */
+    LOOM_CPU_HALT,        /* waiting for an interrupt (WFI and the like) */
+    LOOM_CPU_BREAKPOINT,  /* hit a breakpoint or watchpoint */
+    LOOM_CPU_EXIT_REQUEST,/* a stop request (sync access, monitor, exit) */
+    LOOM_CPU_FATAL,       /* a fault nothing handles; see loom_cpu_fault */
+} loom_cpu_exit;
+
+const char *loom_cpu_exit_name(loom_cpu_exit e);
+
+/* What a guest provides. The JIT fills most of this for translated guests;
+ * a guest is a plug-in, core/ knows none of them by name. */
+typedef struct loom_arch {
+    const char *name;             /* "arm", "mips", ... */
+    const char *const *models;    /* NULL-terminated; the first is the default */
+    size_t state_size;            /* zeroed, handed to every hook */
+    unsigned irq_lines;           /* interrupt inputs (IRQ, FIQ, ...) */
+    const char *const *irq_names; /* irq_lines names, e.g. "irq", "fiq" */
+    loom_err (*init)(loom_cpu *cpu, void *state, const char *model);
+    void (*reset)(loom_cpu *cpu, void *state);
+    /* Execute at most max instructions; set *done to the number retired. */
+    loom_cpu_exit (*exec)(loom_cpu *cpu, void *state, uint64_t max, uint64_t *done);
+    void (*set_irq)(loom_cpu *cpu, void *state, unsigned line, bool level);
+    /* Registers by GDB number; return the size in bytes, or -1. */
+    int (*reg_read)(loom_cpu *cpu, void *state, unsigned regno, uint8_t *buf);
+    int (*reg_write)(loom_cpu *cpu, void *state, unsigned regno, const uint8_t *buf);
+    void (*set_pc)(loom_cpu *cpu, void *state, uint64_t pc);
+    uint64_t (*get_pc)(loom_cpu *cpu, void *state);
+    void (*save)(loom_cpu *cpu, void *state, loom_buf *b);
+    loom_err (*restore)(loom_cpu *cpu, void *state, loom_buf *b);
+    void (*fini)(loom_cpu *cpu, void *state);
+} loom_arch;
+
+/* Architectures: built-in ones (cpu/registry.c) plus a simulation's own. */
+loom_err loom_sim_register_arch(loom_sim *sim, const loom_arch *arch);
+const loom_arch *loom_sim_find_arch(const loom_sim *sim, const char *name);
+extern const loom_arch *const loom_builtin_archs[];
+extern const size_t loom_builtin_arch_count;
+
+typedef struct loom_cpu_opts {
+    const char *name;     /* instance name, "cpu0" if NULL */
+    uint64_t clock_hz;    /* 0: 100 MHz */
+    uint32_t id;          /* initiator id on the bus */
+    uint64_t cycles_per_insn; /* 0: 1 */
+} loom_cpu_opts;
+
+/* The CPU joins the simulation's scheduler as a runner. */
+loom_err loom_cpu_new(loom_sim *sim, const char *arch, const char *model, loom_bus *bus,
+                      const loom_cpu_opts *opts, loom_cpu **out);
+/* Run at most max_insns instructions now, outside the scheduler. */
+loom_cpu_exit loom_cpu_run(loom_cpu *cpu, uint64_t max_insns);
+void loom_cpu_set_irq(loom_cpu *cpu, unsigned line, bool level);
+void loom_cpu_reset(loom_cpu *cpu);
+int loom_cpu_reg_read(loom_cpu *cpu, unsigned regno, uint8_t *buf);
+int loom_cpu_reg_write(loom_cpu *cpu, unsigned regno, const uint8_t *buf);
+uint64_t loom_cpu_pc(loom_cpu *cpu);
+void loom_cpu_set_pc(loom_cpu *cpu, uint64_t pc);
+
+const char *loom_cpu_name(const loom_cpu *cpu);
+const loom_arch *loom_cpu_arch(const loom_cpu *cpu);
+loom_bus *loom_cpu_bus(const loom_cpu *cpu);
+loom_sim *loom_cpu_sim(const loom_cpu *cpu);
+uint64_t loom_cpu_insns(const loom_cpu *cpu);   /* retired since creation */
+loom_time loom_cpu_period(const loom_cpu *cpu); /* ps per instruction */
+/* The CPU's local time: simulation time plus what it ran ahead. */
+loom_time loom_cpu_local_time(const loom_cpu *cpu);
+
+/* For guests: mark the CPU halted until an interrupt line rises, record a
+ * fatal fault (the scheduler stops the run with the PC and reason), or ask
+ * to stop after the current instruction. */
+void loom_cpu_set_halted(loom_cpu *cpu, bool halted);
+bool loom_cpu_halted(const loom_cpu *cpu);
+void loom_cpu_fault(loom_cpu *cpu, uint64_t pc, const char *fmt, ...) LOOM_PRINTF(3, 4);
+void loom_cpu_request_exit(loom_cpu *cpu);
+bool loom_cpu_exit_requested(const loom_cpu *cpu);
+
+/* Limit on instructions across every CPU of the simulation (--max-insns);
+ * the run stops with LOOM_STOP_INSN_LIMIT once it is reached. 0: none. */
+void loom_sim_set_insn_limit(loom_sim *sim, uint64_t max_insns);
+
+/* The model type "cpu" that boards use to place CPUs (see platforms/). */
+extern const struct loom_model_type loom_cpu_model_type;
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,295 @@
+/* The loom command: run, describe and inspect boards. */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "loom/loom.h"
+
+/* Exit statuses of Loom's own (a guest's status passes through unchanged). */
+enum {
+    EXIT_USAGE = 64,      /* bad command line */
+    EXIT_BOARD = 65,      /* the board description is wrong */
+    EXIT_NOINPUT = 66,    /* a board or firmware file cannot be read */
+    EXIT_INTERNAL = 70,   /* a bug or an out-of-memory condition in Loom */
+    EXIT_IDLE = 123,      /* nothing can run any more and nothing is scheduled */
+    EXIT_LIMIT = 124,     /* --max-time or --max-insns reached, as timeout(1) */
+    EXIT_FAULT = 125,     /* a guest fault or model failure nobody handles */
+    EXIT_INTERRUPT = 130, /* stopped by Ctrl-C */
+};
+
+static const char usage_text[] =
+    "usage: loom COMMAND [OPTIONS]\n"
+    "\n"
+    "Commands:\n"
+    "  run BOARD.yaml       build the board and run it\n"
+    "  describe BOARD.yaml  print the board's memory map, interrupt wiring and devices\n"
+    "  models [TYPE]        list the device model types and their properties\n"
+    "\n"
+    "Options of run and describe:\n"
+    "  -p INST.PROP=VALUE   set a property, overriding the board file (repeatable)\n"
+    "  --firmware FILE      load an ELF file (at its addresses) or a raw image\n"
+    "                       (at the board's firmware address)\n"
+    "Options of run:\n"
+    "  --max-time TIME      stop after this much simulated time (10ms, 2s, ...)\n"
+    "  --max-insns N        stop after N instructions over all CPUs\n"
+    "  -d LIST              log categories, comma-separated: %s\n"
+    "  -D FILE              write the log to FILE instead of standard error\n"
+    "  -q                   say nothing about how the run ended\n"
+    "\n"
+    "  --help, --version\n"
+    "\n"
+    "Exit status: 0 when the run ends cleanly; the guest's own status when it ends\n"
+    "the run through the test-control device; 64 bad command line; 65 board\n"
+    "description error; 66 a file cannot be read; 70 internal error; 123 idle\n"
+    "(nothing runs and nothing is scheduled); 124 --max-time or --max-insns\n"
+    "reached; 125 guest fault or model failure; 130 interrupted.\n";
+
+static void usage(FILE *f) { fprintf(f, usage_text, loom_log_categories()); }
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "loom: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n(try loom --help)\n");
+    return EXIT_USAGE;
+}
+
+typedef struct args {
+    const char *board;
+    const char *firmware;
+    loom_override *overrides;
+    size_t noverrides;
+    const char *log_list;
+    const char *log_file;
+    loom_time max_time;
+    uint64_t max_insns;
+    bool quiet;
+} args;
+
+static int parse_args(int argc, char **argv, bool run, args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->max_time = LOOM_TIME_MAX;
+    a->overrides = calloc((size_t)argc, sizeof *a->overrides);
+    if (!a->overrides) return EXIT_INTERNAL;
+    for (int i = 0; i < argc; i++) {
+        const char *s = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+#define NEEDS_VALUE()                                                      \
+    do {                                                                   \
+        if (!val) return usage_error("option %s needs a value", s);        \
+        i++;                                                               \
+    } while (0)
+        if (!strcmp(s, "-p")) {
+            NEEDS_VALUE();
+            a->overrides[a->noverrides++].text = val;
+        } else if (!strncmp(s, "-p", 2) && s[2]) {
+            a->overrides[a->noverrides++].text = s + 2;
+        } else if (!strcmp(s, "--firmware") || !strcmp(s, "-bios") || !strcmp(s, "-kernel")) {
+            NEEDS_VALUE();
+            a->firmware = val;
+        } else if (run && !strcmp(s, "--max-time")) {
+            NEEDS_VALUE();
+            loom_prop_def def = {"max-time", LOOM_PROP_TIME, NULL, NULL, NULL};
+            loom_prop_value v;
+            char err[256];
+            if (loom_prop_parse(&def, val, &v, err, sizeof err)) return usage_error("--max-time: %s", err);
+            a->max_time = v.u;
+        } else if (run && !strcmp(s, "--max-insns")) {
+            NEEDS_VALUE();
+            char *end;
+            errno = 0;
+            unsigned long long n = strtoull(val, &end, 0);
+            if (errno || *end || end == val || n == 0)
+                return usage_error("--max-insns expects a positive count, not '%s'", val);
+            a->max_insns = n;
+        } else if (run && !strcmp(s, "-d")) {
+            NEEDS_VALUE();
+            a->log_list = val;
+        } else if (run && !strcmp(s, "-D")) {
+            NEEDS_VALUE();
+            a->log_file = val;
+        } else if (run && !strcmp(s, "-q")) {
+            a->quiet = true;
+        } else if (s[0] == '-' && s[1]) {
+            return usage_error("unknown option '%s'", s);
+        } else if (!a->board) {
+            a->board = s;
+        } else {
+            return usage_error("unexpected argument '%s' (one board at a time)", s);
+        }
+#undef NEEDS_VALUE
+    }
+    if (!a->board) return usage_error("%s", "which board? give a BOARD.yaml file");
+    return 0;
+}
+
+static loom_sim *running_sim; /* for the Ctrl-C handler only */
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    if (running_sim) loom_sim_request_stop(running_sim, LOOM_STOP_REQUEST, EXIT_INTERRUPT);
+}
+
+static int build(const args *a, loom_sim **sim_out, loom_platform **plat_out)
+{
+    loom_sim *sim;
+    if (loom_sim_new(&sim)) {
+        fprintf(stderr, "loom: out of memory\n");
+        return EXIT_INTERNAL;
+    }
+    loom_platform_opts opts = {a->overrides, a->noverrides, a->firmware};
+    loom_err e = loom_platform_load(sim, a->board, &opts, plat_out);
+    if (e) {
+        fprintf(stderr, "%s\n", loom_sim_last_error(sim));
+        loom_sim_free(sim);
+        return e == LOOM_E_IO ? EXIT_NOINPUT : e == LOOM_E_NOMEM ? EXIT_INTERNAL : EXIT_BOARD;
+    }
+    *sim_out = sim;
+    return 0;
+}
+
+static void print_time(FILE *f, loom_time t)
+{
+    if (t % LOOM_MS == 0) fprintf(f, "%" PRIu64 " ms", t / LOOM_MS);
+    else if (t % LOOM_US == 0) fprintf(f, "%" PRIu64 " us", t / LOOM_US);
+    else if (t % LOOM_NS == 0) fprintf(f, "%" PRIu64 " ns", t / LOOM_NS);
+    else fprintf(f, "%" PRIu64 " ps", t);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    args a;
+    int rc = parse_args(argc, argv, true, &a);
+    if (rc) return rc;
+    loom_sim *sim;
+    loom_platform *plat;
+    FILE *logf = NULL;
+    rc = build(&a, &sim, &plat);
+    if (rc) goto out_args;
+    if (a.log_list) {
+        unsigned mask;
+        if (loom_log_parse(sim, a.log_list, &mask)) {
+            rc = usage_error("-d: %s", loom_sim_last_error(sim));
+            goto out;
+        }
+        loom_log_set_mask(sim, mask);
+    }
+    if (a.log_file) {
+        logf = fopen(a.log_file, "w");
+        if (!logf) {
+            fprintf(stderr, "loom: cannot write log file '%s': %s\n", a.log_file, strerror(errno));
+            rc = EXIT_NOINPUT;
+            goto out;
+        }
+        setvbuf(logf, NULL, _IOLBF, 0);
+        loom_log_set_file(sim, logf);
+    }
+    if (a.max_insns) loom_sim_set_insn_limit(sim, a.max_insns);
+
+    running_sim = sim;
+    struct sigaction sa = {0};
+    sa.sa_handler = on_sigint;
+    sigaction(SIGINT, &sa, NULL);
+    loom_stop_reason why = loom_sim_run(sim, a.max_time);
+    running_sim = NULL;
+    signal(SIGINT, SIG_DFL);
+
+    loom_time now = loom_sim_now(sim);
+    switch (why) {
+    case LOOM_STOP_EXIT:
+        rc = loom_sim_exit_status(sim);
+        break;
+    case LOOM_STOP_TIME_LIMIT:
+    case LOOM_STOP_INSN_LIMIT:
+        rc = EXIT_LIMIT;
+        if (!a.quiet) {
+            fprintf(stderr, "loom: %s reached at ", loom_stop_reason_name(why));
+            print_time(stderr, now);
+            fprintf(stderr, " of simulated time\n");
+        }
+        break;
+    case LOOM_STOP_IDLE:
+        rc = EXIT_IDLE;
+        if (!a.quiet) {
+            fprintf(stderr, "loom: idle at ");
+            print_time(stderr, now);
+            fprintf(stderr, ": nothing runs and nothing is scheduled\n");
+        }
+        break;
+    case LOOM_STOP_FAULT:
+        rc = EXIT_FAULT;
+        fprintf(stderr, "loom: stopped at ");
+        print_time(stderr, now);
+        fprintf(stderr, ": %s\n", loom_sim_last_error(sim));
+        break;
+    case LOOM_STOP_REQUEST:
+    case LOOM_STOP_NONE:
+        rc = loom_sim_exit_status(sim) ? loom_sim_exit_status(sim) : EXIT_INTERRUPT;
+        if (!a.quiet) fprintf(stderr, "loom: interrupted\n");
+        break;
+    }
+out:
+    loom_sim_free(sim);
+    if (logf) fclose(logf);
+out_args:
+    free(a.overrides);
+    return rc;
+}
+
+static int cmd_describe(int argc, char **argv)
+{
+    args a;
+    int rc = parse_args(argc, argv, false, &a);
+    if (rc) return rc;
+    loom_sim *sim;
+    loom_platform *plat;
+    rc = build(&a, &sim, &plat);
+    if (!rc) {
+        loom_platform_describe(plat, stdout);
+        loom_sim_free(sim);
+    }
+    free(a.overrides);
+    return rc;
+}
+
+static int cmd_models(int argc, char **argv)
+{
+    loom_sim *sim;
+    if (argc > 1) return usage_error("%s", "models takes at most one type name");
+    if (loom_sim_new(&sim)) return EXIT_INTERNAL;
+    if (argc == 1 && !loom_sim_find_model(sim, argv[0])) {
+        fprintf(stderr, "loom: no model type '%s'; the known types:\n", argv[0]);
+        loom_models_describe(sim, stderr, NULL);
+        loom_sim_free(sim);
+        return EXIT_USAGE;
+    }
+    loom_models_describe(sim, stdout, argc ? argv[0] : NULL);
+    loom_sim_free(sim);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "--version")) {
+        printf("loom %s\n", LOOM_VERSION);
+        return 0;
+    }
+    if (!strcmp(cmd, "run")) return cmd_run(argc - 2, argv + 2);
+    if (!strcmp(cmd, "describe")) return cmd_describe(argc - 2, argv + 2);
+    if (!strcmp(cmd, "models")) return cmd_models(argc - 2, argv + 2);
+    return usage_error("unknown command '%s' (run, describe, models)", cmd);
+}
