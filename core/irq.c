@@ -62,7 +62,12 @@ void loom_irq_set(loom_irq *irq, bool level)
     if (loom_log_enabled(irq->sim, LOOM_LOG_INT))
         loom_log(irq->sim, LOOM_LOG_INT, "irq %s -> %d at %llu ps\n", irq->name, level,
                  (unsigned long long)loom_sim_now(irq->sim));
-    for (unsigned i = 0; i < irq->nsinks; i++) irq->sinks[i].fn(irq->sinks[i].opaque, irq->sinks[i].n, level);
+    for (unsigned i = 0; i < irq->nsinks; i++) {
+        irq->sinks[i].fn(irq->sinks[i].opaque, irq->sinks[i].n, level);
+        /* A sink changed the line again: that nested change has already
+         * told every sink the newer level. */
+        if (irq->level != level) return;
+    }
 }
 
 void loom_irq_restore_level(loom_irq *irq, bool level) { irq->level = level; }

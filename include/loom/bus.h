@@ -98,7 +98,7 @@ void loom_region_invalidate_dmi(loom_region *r, uint64_t offset, uint64_t len);
 /* ---- Address spaces -------------------------------------------------------- */
 loom_err loom_bus_new(loom_sim *sim, const char *name, uint64_t size, loom_bus **out);
 const char *loom_bus_name(const loom_bus *bus);
-uint64_t loom_bus_size(const loom_bus *bus);
+uint64_t loom_bus_size(const loom_bus *bus); /* 0 for a full 2^64 space */
 loom_sim *loom_bus_sim(const loom_bus *bus);
 
 /* Map a region at `addr`. Regions of equal priority may not overlap (the

@@ -196,7 +196,9 @@ struct loom_reg {
     loom_reg_read_fn read;   /* NULL: read the field */
     loom_reg_write_fn write; /* NULL: write the field */
     size_t field;      /* offsetof() of a uint32_t/uint64_t in the state (by
-                        * bits: <=32 uses uint32_t), or LOOM_REG_NOFIELD */
+                        * bits: <=32 uses uint32_t), or LOOM_REG_NOFIELD; an
+                        * array's element i is the i-th uint32_t/uint64_t
+                        * from there, whatever the stride */
     unsigned count;    /* register array length (0 or 1: single) */
     unsigned stride;   /* bytes between array elements */
 };
