@@ -208,6 +208,7 @@ void loom_cpu_set_pc(loom_cpu *cpu, uint64_t pc)
 }
 
 const char *loom_cpu_name(const loom_cpu *cpu) { return cpu->name; }
+void *loom_cpu_state(const loom_cpu *cpu) { return cpu->state; }
 const loom_arch *loom_cpu_arch(const loom_cpu *cpu) { return cpu->arch; }
 loom_bus *loom_cpu_bus(const loom_cpu *cpu) { return cpu->bus; }
 loom_sim *loom_cpu_sim(const loom_cpu *cpu) { return cpu->sim; }
@@ -233,12 +234,22 @@ void loom_cpu_fault(loom_cpu *cpu, uint64_t pc, const char *fmt, ...)
 
 /* ---- The "cpu" model type ---------------------------------------------------- */
 
-typedef struct cpu_inst {
+typedef struct cpu_inst cpu_inst;
+
+/* Each interrupt line is its own one-line input port, so the sink's index is
+ * always 0: the line number travels in the sink's opaque instead. */
+typedef struct cpu_line {
+    cpu_inst *c;
+    unsigned line;
+} cpu_line;
+
+struct cpu_inst {
     loom_inst *inst;
     loom_cpu *cpu;
     bool reset_pc_set;
     uint64_t reset_pc;
-} cpu_inst;
+    cpu_line lines[32]; /* loom_cpu_set_irq takes lines 0-31 */
+};
 
 static const loom_prop_def cpu_props[] = {
     {"arch", LOOM_PROP_STRING, NULL, "guest architecture: arm, mips, ppc, sparc, xtensa, x86", NULL},
@@ -252,8 +263,9 @@ static const loom_prop_def cpu_props[] = {
 
 static void cpu_irq_in(void *opaque, unsigned n, bool level)
 {
-    cpu_inst *c = opaque;
-    loom_cpu_set_irq(c->cpu, n, level);
+    const cpu_line *l = opaque;
+    (void)n;
+    loom_cpu_set_irq(l->c->cpu, l->line, level);
 }
 
 static loom_err cpu_model_init(loom_inst *inst, void *state)
@@ -280,9 +292,14 @@ static loom_err cpu_model_init(loom_inst *inst, void *state)
     /* The instance's fini frees the CPU; the simulation's ownership entry
      * was only a fallback for CPUs created outside a board. */
     const loom_arch *a = c->cpu->arch;
+    if (a->irq_lines > sizeof c->lines / sizeof *c->lines)
+        return loom_inst_error(inst, LOOM_E_UNSUPPORTED,
+                               "architecture '%s' has %u interrupt lines; at most %zu are supported",
+                               a->name, a->irq_lines, sizeof c->lines / sizeof *c->lines);
     for (unsigned i = 0; i < a->irq_lines; i++) {
         const char *n = a->irq_names ? a->irq_names[i] : "irq";
-        e = loom_inst_add_input(inst, n, 1, cpu_irq_in, c);
+        c->lines[i] = (cpu_line){c, i};
+        e = loom_inst_add_input(inst, n, 1, cpu_irq_in, &c->lines[i]);
         if (e) return e;
     }
     c->reset_pc_set = loom_inst_prop_bool(inst, "reset-pc-set");

@@ -87,6 +87,9 @@ struct loom_sim {
     ptrvec arch_types;
     ptrvec insts;
 
+    struct assoc { const void *key; void *data; } *assoc;
+    size_t nassoc;
+
     uint64_t insn_limit;  /* 0: none */
     uint64_t insns_total; /* retired by every CPU */
 };

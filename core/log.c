@@ -58,6 +58,7 @@ void loom_log_set_mask(loom_sim *sim, unsigned mask) { sim->log_mask = mask; }
 unsigned loom_log_mask(const loom_sim *sim) { return sim->log_mask; }
 unsigned loom__log_mask(const loom_sim *sim) { return sim->log_mask; }
 void loom_log_set_file(loom_sim *sim, FILE *f) { sim->log_file = f; }
+FILE *loom_log_stream(const loom_sim *sim) { return sim->log_file ? sim->log_file : stderr; }
 
 void loom_vlog(loom_sim *sim, unsigned cat, const char *fmt, va_list ap)
 {

@@ -32,9 +32,11 @@ static bool parse_number(const char *s, uint64_t *mant, unsigned *frac, const ch
 {
     unsigned base = 10;
     const char *p = s;
-    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) base = 16, p += 2;
-    else if (p[0] == '0' && (p[1] == 'b' || p[1] == 'B')) base = 2, p += 2;
-    else if (p[0] == '0' && (p[1] == 'o' || p[1] == 'O')) base = 8, p += 2;
+    /* A prefix counts only when a digit of its base follows: "0B" is zero
+     * bytes, not an empty binary number. */
+    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X') && isxdigit((unsigned char)p[2])) base = 16, p += 2;
+    else if (p[0] == '0' && (p[1] == 'b' || p[1] == 'B') && (p[2] == '0' || p[2] == '1')) base = 2, p += 2;
+    else if (p[0] == '0' && (p[1] == 'o' || p[1] == 'O') && p[2] >= '0' && p[2] <= '7') base = 8, p += 2;
     uint64_t v = 0;
     unsigned digits = 0, fd = 0;
     bool in_frac = false;

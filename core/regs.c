@@ -92,12 +92,32 @@ static void reg_write(const loom_regmap *map, void *dev, const loom_inst *inst, 
         field_set(dev, r, idx, v);
 }
 
+/* Does every piece of the access fall on a register, whole or (when the map
+ * allows narrow accesses) in part? Checked before any piece is served, so a
+ * refused access has no side effects: no half-done write, no read hook
+ * popping a FIFO. */
+static bool pieces_ok(const loom_regmap *map, const loom_txn *txn)
+{
+    for (uint32_t done = 0; done < txn->len;) {
+        unsigned idx, within;
+        const loom_reg *r = find_reg(map, txn->addr + done, &idx, &within);
+        if (!r) return false;
+        unsigned n = reg_bytes(r) - within;
+        if (n > txn->len - done) n = txn->len - done;
+        if (!map->allow_narrow && (within != 0 || n != reg_bytes(r))) return false;
+        done += n;
+    }
+    return true;
+}
+
 void loom_regs_access(const loom_regmap *map, void *dev, const loom_inst *inst, loom_txn *txn)
 {
     loom_sim *sim = inst ? loom_inst_sim(inst) : NULL;
     bool write = loom_cmd_is_write(txn->cmd);
     uint32_t done = 0;
     txn->resp = LOOM_RESP_OK;
+    /* Refused: walk without serving, to log and answer the first bad piece. */
+    bool check_only = !pieces_ok(map, txn);
     /* An access may cover several whole registers (a 64-bit read of two
      * 32-bit registers); each piece must be a whole register, or a part of
      * one when the map allows narrow accesses. */
@@ -124,6 +144,10 @@ void loom_regs_access(const loom_regmap *map, void *dev, const loom_inst *inst, 
                          dev_name(map, inst), txn->len, write ? "write" : "read", off, r->bits, r->name);
             txn->resp = LOOM_RESP_GENERIC_ERROR;
             return;
+        }
+        if (check_only) {
+            done += n;
+            continue;
         }
         uint8_t bytes[8];
         uint8_t *p = txn->data + done;

@@ -33,6 +33,7 @@ void loom_sim_free(loom_sim *sim)
     for (size_t i = sim->nowned; i-- > 0;)
         if (sim->owned[i].destroy) sim->owned[i].destroy(sim->owned[i].obj);
     free(sim->owned);
+    free(sim->assoc);
     loom__events_clear(sim);
     for (size_t i = 0; i < sim->nrunners; i++) free(sim->runners[i].name);
     free(sim->runners);
@@ -456,4 +457,21 @@ loom_stop_reason loom_sim_run(loom_sim *sim, loom_time until)
     loom_stop_reason r = s->run(sim, sim->sched_opaque, until);
     if (sim->stop == LOOM_STOP_NONE) sim->stop = r;
     return sim->stop;
+}
+
+void *loom_sim_assoc(const loom_sim *sim, const void *key)
+{
+    for (size_t i = 0; i < sim->nassoc; i++)
+        if (sim->assoc[i].key == key) return sim->assoc[i].data;
+    return NULL;
+}
+
+loom_err loom_sim_set_assoc(loom_sim *sim, const void *key, void *data, void (*destroy)(void *))
+{
+    if (loom_sim_assoc(sim, key)) return loom_sim_error(sim, LOOM_E_EXISTS, "shared data already set");
+    struct assoc *v = realloc(sim->assoc, (sim->nassoc + 1) * sizeof *v);
+    if (!v) return LOOM_E_NOMEM;
+    sim->assoc = v;
+    sim->assoc[sim->nassoc++] = (struct assoc){key, data};
+    return loom_sim_own(sim, data, destroy);
 }

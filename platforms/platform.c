@@ -56,6 +56,10 @@ struct loom_platform {
     char *diag;
     size_t diag_len;
     unsigned nerrors;
+    bool io_failed; /* a file could not be opened (exit status: input missing) */
+    /* Files being included, by real path, to catch include loops. */
+    char *include_stack[MAX_INCLUDE_DEPTH + 1];
+    int include_depth;
 };
 
 /* ---- Diagnostics ---------------------------------------------------------- */
@@ -177,6 +181,7 @@ static src *load_src(loom_platform *p, const char *path, const char *text, where
         if (!f) {
             yaml_parser_delete(&ps);
             error_at(p, from, "cannot open board file '%s': %s", path, strerror(errno));
+            p->io_failed = true;
             return NULL;
         }
         yaml_parser_set_input_file(&ps, f);
@@ -304,9 +309,24 @@ static void read_include(loom_platform *p, src *s, yaml_node_t *n, int depth)
     char *path = name[0] == '/' ? strdup(name) : NULL;
     if (!path && asprintf(&path, "%s/%s", s->dir, name) < 0) path = NULL;
     if (!path) return;
+    char *real = realpath(path, NULL);
+    for (int i = 0; real && i < p->include_depth; i++) {
+        if (!strcmp(p->include_stack[i], real)) {
+            error_at(p, node_where(s, n), "'%s' includes itself (through %s)", name,
+                     i + 1 < p->include_depth ? "other files" : "this file");
+            free(real);
+            free(path);
+            return;
+        }
+    }
     src *inc = load_src(p, path, NULL, node_where(s, n));
     free(path);
-    if (inc) read_board(p, inc, depth + 1);
+    if (inc && real) {
+        p->include_stack[p->include_depth++] = real;
+        read_board(p, inc, depth + 1);
+        p->include_depth--;
+    }
+    free(real);
 }
 
 static void read_devices(loom_platform *p, src *s, yaml_node_t *n)
@@ -849,8 +869,10 @@ static void wire_instance(loom_platform *p, decl *d)
         out[ol] = 0;
         if (br) {
             char *end;
-            oidx = (unsigned)strtoul(br + 1, &end, 0);
-            indexed = end != br + 1 && *end == ']' && !end[1];
+            errno = 0;
+            unsigned long long x = strtoull(br + 1, &end, 0);
+            indexed = end != br + 1 && *end == ']' && !end[1] && !errno && x <= 1000000;
+            oidx = (unsigned)x;
         }
         loom_port_info info = {0};
         bool found = false;
@@ -915,6 +937,7 @@ static loom_err build(loom_platform *p, const loom_platform_opts *opts)
         unsigned char magic[4] = {0};
         if (!f) {
             error_at(p, (where){0}, "cannot open firmware '%s': %s", opts->firmware, strerror(errno));
+            p->io_failed = true;
         } else {
             size_t n = fread(magic, 1, 4, f);
             fclose(f);
@@ -947,7 +970,11 @@ static loom_err load(loom_sim *sim, const char *path, const char *text, const lo
         return e;
     }
     src *s = load_src(p, path, text, (where){0});
+    char *real = text ? NULL : realpath(path, NULL);
+    if (real) p->include_stack[p->include_depth++] = real;
     if (s) read_board(p, s, 0);
+    if (real) p->include_depth--;
+    free(real);
     if (s && !p->ndecls && !p->nerrors)
         error_at(p, (where){s, {0}}, "the board has no devices; expected a 'devices' mapping");
     if (!p->name) {
@@ -958,7 +985,7 @@ static loom_err load(loom_sim *sim, const char *path, const char *text, const lo
     }
     if (!p->nerrors) build(p, opts);
     if (p->nerrors) {
-        bool io = s == NULL && p->nerrors == 1;
+        bool io = p->io_failed && p->nerrors == 1;
         loom_sim_error(sim, io ? LOOM_E_IO : LOOM_E_CONFIG, "%.*s", (int)(p->diag_len ? p->diag_len - 1 : 0),
                        p->diag ? p->diag : "");
         return io ? LOOM_E_IO : LOOM_E_CONFIG;

@@ -165,7 +165,7 @@ static int cmd_run(int argc, char **argv)
 {
     args a;
     int rc = parse_args(argc, argv, true, &a);
-    if (rc) return rc;
+    if (rc) { free(a.overrides); return rc; }
     loom_sim *sim;
     loom_platform *plat;
     FILE *logf = NULL;
@@ -245,7 +245,7 @@ static int cmd_describe(int argc, char **argv)
 {
     args a;
     int rc = parse_args(argc, argv, false, &a);
-    if (rc) return rc;
+    if (rc) { free(a.overrides); return rc; }
     loom_sim *sim;
     loom_platform *plat;
     rc = build(&a, &sim, &plat);

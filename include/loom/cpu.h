@@ -68,6 +68,8 @@ uint64_t loom_cpu_pc(loom_cpu *cpu);
 void loom_cpu_set_pc(loom_cpu *cpu, uint64_t pc);
 
 const char *loom_cpu_name(const loom_cpu *cpu);
+/* The guest's own state (what every loom_arch hook receives). */
+void *loom_cpu_state(const loom_cpu *cpu);
 const loom_arch *loom_cpu_arch(const loom_cpu *cpu);
 loom_bus *loom_cpu_bus(const loom_cpu *cpu);
 loom_sim *loom_cpu_sim(const loom_cpu *cpu);

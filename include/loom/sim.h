@@ -133,6 +133,8 @@ unsigned loom_log_mask(const loom_sim *sim);
 /* NULL for stderr. The file is opened by the caller and not closed. */
 void loom_log_set_file(loom_sim *sim, FILE *f);
 static inline bool loom_log_enabled(const loom_sim *sim, unsigned cat);
+/* Where log lines go, for callers that print with their own formatter. */
+FILE *loom_log_stream(const loom_sim *sim);
 void loom_log(loom_sim *sim, unsigned cat, const char *fmt, ...) LOOM_PRINTF(3, 4);
 void loom_vlog(loom_sim *sim, unsigned cat, const char *fmt, va_list ap);
 
@@ -141,6 +143,12 @@ void loom_vlog(loom_sim *sim, unsigned cat, const char *fmt, va_list ap);
 /* Keep an object alive until the simulation ends (destructor called in
  * reverse order of registration). */
 loom_err loom_sim_own(loom_sim *sim, void *obj, void (*destroy)(void *));
+
+/* Data shared by everything of one kind in a simulation (the JIT engine of a
+ * guest, for one), found by a key the owner chooses (the address of a
+ * static object). The destructor runs when the simulation ends. */
+void *loom_sim_assoc(const loom_sim *sim, const void *key);
+loom_err loom_sim_set_assoc(loom_sim *sim, const void *key, void *data, void (*destroy)(void *));
 
 /* Implementation detail made inline so disabled logging costs one test. */
 unsigned loom__log_mask(const loom_sim *sim);

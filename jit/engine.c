@@ -1,0 +1,483 @@
+/* The engine: translation of blocks, the block cache with its page index
+ * for self-modifying code, and the run loop with the instruction budget. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "opt.h"
+
+#define HASH_BITS 14
+#define PAGE_HASH_BITS 12
+#define CACHE_LIMIT (256u << 20) /* bytes of translated blocks before a full flush */
+
+typedef struct page_entry {
+    uint64_t page;
+    jit_block **blocks;
+    uint32_t n, cap;
+    struct page_entry *next;
+} page_entry;
+
+struct jit_engine {
+    loom_sim *sim;
+    const jit_guest *g;
+    jit_backend backend;
+    bool verify;
+    jit_block *table[1u << HASH_BITS];
+    page_entry *pages[1u << PAGE_HASH_BITS];
+    size_t bytes;
+    bool flush_pending;
+    jit_block **zombies; /* invalidated while they may still be running */
+    size_t nzombies, zcap;
+    jit_cpu **cpus;
+    size_t ncpus;
+    ir_block scratch;
+    jit_stats stats;
+};
+
+static uint32_t hash_key(uint64_t pc, uint64_t flags)
+{
+    uint64_t h = (pc ^ (flags * 0x9e3779b97f4a7c15ull)) * 0xff51afd7ed558ccdull;
+    return (uint32_t)(h >> (64 - HASH_BITS));
+}
+
+static uint32_t hash_page(uint64_t page) { return (uint32_t)((page * 0x9e3779b97f4a7c15ull) >> (64 - PAGE_HASH_BITS)); }
+
+static unsigned jc_index(uint64_t pc) { return (unsigned)((pc >> 1) ^ (pc >> (JIT_JUMP_CACHE_BITS + 1))) & ((1u << JIT_JUMP_CACHE_BITS) - 1); }
+
+loom_err jit_engine_new(loom_sim *sim, const jit_guest *g, jit_backend backend, jit_engine **out)
+{
+    jit_engine *e = calloc(1, sizeof *e);
+    if (!e) return LOOM_E_NOMEM;
+    e->sim = sim;
+    e->g = g;
+    e->backend = backend;
+    const char *v = getenv("LOOM_JIT_VERIFY");
+    e->verify = v && *v && *v != '0';
+    ir_block_init(&e->scratch);
+    *out = e;
+    return LOOM_OK;
+}
+
+void jit_block_free(jit_block *tb)
+{
+    free(tb->insns);
+    free(tb->args);
+    free(tb->label_pos);
+    free(tb);
+}
+
+static void free_zombies(jit_engine *e)
+{
+    for (size_t i = 0; i < e->nzombies; i++) jit_block_free(e->zombies[i]);
+    e->nzombies = 0;
+}
+
+static void clear_jump_caches(jit_engine *e)
+{
+    for (size_t i = 0; i < e->ncpus; i++)
+        if (e->cpus[i]->jump_cache) memset(e->cpus[i]->jump_cache, 0, sizeof(jit_block *) << JIT_JUMP_CACHE_BITS);
+}
+
+static void flush_now(jit_engine *e)
+{
+    for (size_t i = 0; i < (1u << HASH_BITS); i++) {
+        for (jit_block *tb = e->table[i], *n; tb; tb = n) {
+            n = tb->hash_next;
+            jit_block_free(tb);
+        }
+        e->table[i] = NULL;
+    }
+    for (size_t i = 0; i < (1u << PAGE_HASH_BITS); i++) {
+        for (page_entry *p = e->pages[i], *n; p; p = n) {
+            n = p->next;
+            free(p->blocks);
+            free(p);
+        }
+        e->pages[i] = NULL;
+    }
+    for (size_t i = 0; i < e->ncpus; i++) {
+        jit_cpu *c = e->cpus[i];
+        if (c->code_pages) memset(c->code_pages, 0, c->code_pages_len);
+    }
+    clear_jump_caches(e);
+    free_zombies(e);
+    e->bytes = 0;
+    e->flush_pending = false;
+    e->stats.flushes++;
+}
+
+void jit_engine_flush(jit_engine *e) { e->flush_pending = true; }
+
+void jit_engine_free(jit_engine *e)
+{
+    if (!e) return;
+    flush_now(e);
+    free(e->zombies);
+    free(e->cpus);
+    ir_block_free(&e->scratch);
+    free(e);
+}
+
+jit_backend jit_engine_backend(const jit_engine *e) { return e->backend; }
+jit_stats jit_engine_stats(const jit_engine *e) { return e->stats; }
+
+/* ---- Pages holding translated code -------------------------------------- */
+
+static page_entry *page_find(jit_engine *e, uint64_t page, bool create)
+{
+    uint32_t h = hash_page(page);
+    for (page_entry *p = e->pages[h]; p; p = p->next)
+        if (p->page == page) return p;
+    if (!create) return NULL;
+    page_entry *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->page = page;
+    p->next = e->pages[h];
+    e->pages[h] = p;
+    return p;
+}
+
+bool jit_page_has_code(const jit_cpu *c, uint64_t paddr)
+{
+    jit_engine *e = c->eng;
+    uint64_t page = paddr & ~((1ull << e->g->page_bits) - 1);
+    page_entry *p = page_find(e, page, false);
+    return p && p->n;
+}
+
+static void mark_code_page(jit_engine *e, uint64_t page)
+{
+    for (size_t i = 0; i < e->ncpus; i++) {
+        jit_cpu *c = e->cpus[i];
+        if (c->user_mode) {
+            uint64_t pn = page >> e->g->page_bits;
+            if (c->code_pages && (pn >> 3) < c->code_pages_len) c->code_pages[pn >> 3] |= (uint8_t)(1u << (pn & 7));
+        } else if (c->tlb) {
+            /* Stores through existing entries for this page must now take
+             * the slow path. */
+            for (unsigned m = 0; m < JIT_MAX_MMU; m++)
+                for (unsigned k = 0; k < JIT_TLB_SIZE; k++)
+                    if (c->tlb[m][k].paddr == page && !(c->tlb[m][k].write_tag & JIT_TLB_INVALID))
+                        c->tlb[m][k].write_tag |= JIT_TLB_CODE;
+        }
+    }
+}
+
+static bool page_add(jit_engine *e, uint64_t page, jit_block *tb)
+{
+    page_entry *p = page_find(e, page, true);
+    if (!p) return false;
+    if (p->n == p->cap) {
+        uint32_t cap = p->cap ? p->cap * 2 : 8;
+        jit_block **v = realloc(p->blocks, cap * sizeof *v);
+        if (!v) return false;
+        p->blocks = v;
+        p->cap = cap;
+    }
+    if (p->n == 0) mark_code_page(e, page);
+    p->blocks[p->n++] = tb;
+    return true;
+}
+
+static void page_remove(jit_engine *e, uint64_t page, jit_block *tb)
+{
+    page_entry *p = page_find(e, page, false);
+    if (!p) return;
+    for (uint32_t i = 0; i < p->n; i++)
+        if (p->blocks[i] == tb) {
+            p->blocks[i] = p->blocks[--p->n];
+            break;
+        }
+}
+
+static void hash_remove(jit_engine *e, jit_block *tb)
+{
+    jit_block **pp = &e->table[hash_key(tb->pc, tb->flags)];
+    while (*pp && *pp != tb) pp = &(*pp)->hash_next;
+    if (*pp) *pp = tb->hash_next;
+}
+
+static void invalidate_block(jit_engine *e, jit_block *tb)
+{
+    if (tb->invalid) return;
+    tb->invalid = true;
+    hash_remove(e, tb);
+    page_remove(e, tb->page[0], tb);
+    if (tb->page[1] != tb->page[0]) page_remove(e, tb->page[1], tb);
+    if (e->nzombies == e->zcap) {
+        size_t cap = e->zcap ? e->zcap * 2 : 64;
+        jit_block **v = realloc(e->zombies, cap * sizeof *v);
+        if (!v) return; /* leaks one block rather than freeing a running one */
+        e->zombies = v;
+        e->zcap = cap;
+    }
+    e->zombies[e->nzombies++] = tb;
+    e->stats.invalidations++;
+}
+
+void jit_invalidate(jit_engine *e, uint64_t start, uint64_t end)
+{
+    uint64_t pm = ~((1ull << e->g->page_bits) - 1);
+    bool any = false;
+    for (uint64_t page = start & pm; page <= (end & pm); page += ~pm + 1) {
+        page_entry *p = page_find(e, page, false);
+        while (p && p->n) {
+            invalidate_block(e, p->blocks[p->n - 1]);
+            any = true;
+        }
+        if (page + (~pm + 1) < page) break;
+    }
+    if (any) clear_jump_caches(e);
+}
+
+void jit_smc_write(jit_cpu *c, uint64_t addr, unsigned size)
+{
+    jit_engine *e = c->eng;
+    jit_invalidate(e, addr, addr + size - 1);
+    /* The running block ends after this instruction when the store went
+     * into it; the interpreter checks at the next instruction start. */
+    c->smc_hit = true;
+    if (c->user_mode) {
+        uint64_t pn = addr >> e->g->page_bits;
+        if (!jit_page_has_code(c, addr) && c->code_pages && (pn >> 3) < c->code_pages_len)
+            c->code_pages[pn >> 3] &= (uint8_t)~(1u << (pn & 7));
+    }
+}
+
+/* ---- Translation ---------------------------------------------------------------- */
+
+jit_block *jit_block_from_ir(const ir_block *b, uint64_t pc, uint64_t flags)
+{
+    jit_block *tb = calloc(1, sizeof *tb);
+    if (!tb) return NULL;
+    tb->pc = pc;
+    tb->flags = flags;
+    tb->guest_insns = b->guest_insns;
+    /* Compact copy without the NOPs left by the passes. */
+    uint32_t *map = calloc(b->n, sizeof *map);
+    tb->insns = malloc(b->n * sizeof *tb->insns);
+    tb->args = malloc((b->nargs ? b->nargs : 1) * sizeof *tb->args);
+    tb->label_pos = calloc(b->nlabels ? b->nlabels : 1, sizeof *tb->label_pos);
+    if (!map || !tb->insns || !tb->args || !tb->label_pos) {
+        free(map);
+        jit_block_free(tb);
+        return NULL;
+    }
+    uint32_t n = 1;
+    tb->insns[0] = b->insns[0];
+    for (uint32_t v = 1; v < b->n; v++) {
+        if (b->insns[v].op == IR_NOP) continue;
+        ir_insn i = b->insns[v];
+        i.a = map[i.a];
+        if (i.op != IR_CALL) {
+            i.b = map[i.b];
+            i.c = map[i.c];
+        }
+        if (i.op == IR_LABEL) tb->label_pos[i.aux] = n;
+        map[v] = n;
+        tb->insns[n++] = i;
+    }
+    for (uint32_t k = 0; k < b->nargs; k++) tb->args[k] = map[b->args[k]];
+    tb->n = n;
+    tb->nargs = b->nargs;
+    free(map);
+    return tb;
+}
+
+static jit_block *translate(jit_cpu *c, uint64_t pc, uint64_t flags, uint32_t cap, jit_fault *fault)
+{
+    jit_engine *e = c->eng;
+    const jit_guest *g = e->g;
+    ir_block *b = &e->scratch;
+    ir_block_reset(b);
+    jit_tcx t = {.b = b, .cpu = c, .pc = pc, .flags = flags, .start_pc = pc,
+                 .max_insns = cap ? cap : g->max_block_insns};
+    uint64_t pm = ~((1ull << g->page_bits) - 1);
+    for (;;) {
+        t.end = false;
+        g->translate(&t);
+        if (t.fetch_fault) {
+            if (t.ninsns == 0) {
+                *fault = t.fault;
+                return NULL;
+            }
+            /* Stop before the instruction that cannot be fetched; running
+             * into it raises the fault precisely. */
+            ir_goto(b, t.pc);
+            break;
+        }
+        t.ninsns++;
+        if (t.end) break;
+        if (t.ninsns >= t.max_insns || (t.pc & pm) != (pc & pm)) {
+            ir_goto(b, t.pc);
+            break;
+        }
+    }
+    if (e->verify) {
+        char msg[256];
+        const char *err = ir_verify(b, msg, sizeof msg);
+        if (err) {
+            loom_cpu_fault(c->cpu, pc, "internal: %s translated an invalid block: %s", g->name, err);
+            ir_print(b, loom_log_stream(e->sim));
+            *fault = (jit_fault){0};
+            return NULL;
+        }
+    }
+    ir_optimize(b, IR_OPT_ALL);
+    if (loom_log_enabled(e->sim, LOOM_LOG_OP)) {
+        loom_log(e->sim, LOOM_LOG_OP, "OP after passes: pc 0x%llx\n", (unsigned long long)pc);
+        ir_print(b, loom_log_stream(e->sim));
+    }
+    jit_block *tb = jit_block_from_ir(b, pc, flags);
+    if (!tb) return NULL;
+    tb->cap = cap;
+    tb->end_pc = t.pc;
+    tb->page[0] = t.npages ? t.pages[0] : pc & pm;
+    tb->page[1] = t.npages > 1 ? t.pages[1] : tb->page[0];
+    e->bytes += sizeof *tb + tb->n * sizeof *tb->insns + tb->nargs * sizeof *tb->args;
+    e->stats.blocks_translated++;
+    e->stats.insns_translated += tb->guest_insns;
+    page_add(e, tb->page[0], tb);
+    if (tb->page[1] != tb->page[0]) page_add(e, tb->page[1], tb);
+    uint32_t h = hash_key(pc, flags);
+    tb->hash_next = e->table[h];
+    e->table[h] = tb;
+    if (e->bytes > CACHE_LIMIT) e->flush_pending = true;
+    return tb;
+}
+
+static jit_block *find(jit_cpu *c, uint64_t pc, uint64_t flags, uint32_t cap)
+{
+    jit_engine *e = c->eng;
+    e->stats.lookups++;
+    if (!cap) {
+        jit_block *tb = c->jump_cache[jc_index(pc)];
+        if (tb && tb->pc == pc && tb->flags == flags && !tb->invalid) return tb;
+    }
+    for (jit_block *tb = e->table[hash_key(pc, flags)]; tb; tb = tb->hash_next) {
+        if (tb->pc == pc && tb->flags == flags && tb->cap == cap) {
+            if (!cap) c->jump_cache[jc_index(pc)] = tb;
+            return tb;
+        }
+    }
+    e->stats.lookup_misses++;
+    return NULL;
+}
+
+/* ---- CPUs and the run loop ------------------------------------------------------ */
+
+loom_err jit_cpu_init(jit_cpu *c, jit_engine *e, loom_cpu *cpu, loom_bus *bus, uint8_t *guest_base,
+                      uint64_t guest_size)
+{
+    c->eng = e;
+    c->guest = e->g;
+    c->cpu = cpu;
+    c->bus = bus;
+    c->guest_base = guest_base;
+    c->user_mode = guest_base != NULL;
+    c->jump_cache = calloc(1u << JIT_JUMP_CACHE_BITS, sizeof *c->jump_cache);
+    if (!c->jump_cache) return LOOM_E_NOMEM;
+    if (c->user_mode) {
+        uint64_t pages = (guest_size + (1ull << e->g->page_bits) - 1) >> e->g->page_bits;
+        c->code_pages_len = (pages + 7) / 8;
+        c->code_pages = calloc(c->code_pages_len ? c->code_pages_len : 1, 1);
+        if (!c->code_pages) return LOOM_E_NOMEM;
+    } else {
+        c->tlb = calloc(JIT_MAX_MMU, sizeof *c->tlb);
+        if (!c->tlb) return LOOM_E_NOMEM;
+        jit_tlb_flush(c);
+    }
+    jit_cpu **v = realloc(e->cpus, (e->ncpus + 1) * sizeof *v);
+    if (!v) return LOOM_E_NOMEM;
+    e->cpus = v;
+    e->cpus[e->ncpus++] = c;
+    return LOOM_OK;
+}
+
+void jit_cpu_fini(jit_cpu *c)
+{
+    jit_engine *e = c->eng;
+    if (e) {
+        for (size_t i = 0; i < e->ncpus; i++)
+            if (e->cpus[i] == c) {
+                e->cpus[i] = e->cpus[--e->ncpus];
+                break;
+            }
+    }
+    free(c->jump_cache);
+    free(c->code_pages);
+    free(c->tlb);
+    free(c->vals);
+    c->jump_cache = NULL;
+    c->code_pages = NULL;
+    c->tlb = NULL;
+    c->vals = NULL;
+}
+
+loom_cpu_exit jit_exec(jit_cpu *c, uint64_t max, uint64_t *done)
+{
+    jit_engine *e = c->eng;
+    const jit_guest *g = e->g;
+    c->slice_insns = c->insns;
+    c->budget = max > INT32_MAX ? INT32_MAX : (int32_t)max;
+    loom_cpu_exit why = LOOM_CPU_BUDGET;
+    while (c->budget > 0) {
+        if (e->flush_pending) flush_now(e);
+        else if (e->nzombies) free_zombies(e);
+        if (c->exit_request) {
+            c->exit_request = 0;
+            why = LOOM_CPU_EXIT_REQUEST;
+            break;
+        }
+        if (c->interrupt_pending && g->interrupt) g->interrupt(c);
+        uint64_t pc, flags;
+        g->block_key(c, &pc, &flags);
+        jit_block *tb = find(c, pc, flags, 0);
+        jit_fault fault = {0};
+        if (!tb) tb = translate(c, pc, flags, 0, &fault);
+        if (tb && tb->guest_insns > (uint32_t)c->budget) {
+            /* The budget ends inside this block: run a block that stops
+             * exactly there. */
+            uint32_t cap = (uint32_t)c->budget;
+            jit_block *capped = find(c, pc, flags, cap);
+            tb = capped ? capped : translate(c, pc, flags, cap, &fault);
+        }
+        if (!tb) {
+            if (loom_sim_stop_requested(loom_cpu_sim(c->cpu))) {
+                why = LOOM_CPU_FATAL;
+                break;
+            }
+            g->raise_fault(c, &fault);
+            if (c->exit_request) continue;
+            continue;
+        }
+        uint32_t retired = 0, reason = 0;
+        c->smc_hit = false;
+        jit_end end = jit_interp(c, tb, &retired, &reason);
+        c->smc_hit = false;
+        c->budget -= (int32_t)retired;
+        c->insns += retired;
+        if (loom_sim_stop_requested(loom_cpu_sim(c->cpu))) {
+            /* A fault nobody handles, or a device ending the run. */
+            why = loom_sim_stop_reason(loom_cpu_sim(c->cpu)) == LOOM_STOP_FAULT ? LOOM_CPU_FATAL
+                                                                                : LOOM_CPU_EXIT_REQUEST;
+            break;
+        }
+        if (end != JIT_END_EXIT) continue;
+        c->last_exit = reason;
+        if (reason == IR_EXIT_HALT) {
+            why = LOOM_CPU_HALT;
+            break;
+        }
+        if (reason == IR_EXIT_BREAKPOINT) {
+            why = LOOM_CPU_BREAKPOINT;
+            break;
+        }
+        if (reason == IR_EXIT_SYSCALL) {
+            why = LOOM_CPU_EXIT_REQUEST;
+            break;
+        }
+    }
+    *done = c->insns - c->slice_insns;
+    return why;
+}

@@ -1,0 +1,34 @@
+/* Private to jit/: blocks and the engine's tables. */
+#ifndef LOOM_JIT_ENGINE_H
+#define LOOM_JIT_ENGINE_H
+
+#include "jit.h"
+
+struct jit_block {
+    uint64_t pc, flags;
+    uint32_t cap;          /* 0, or the instruction limit of a capped block */
+    uint32_t guest_insns;
+    uint64_t page[2];      /* guest pages the code came from (page[1] = page[0] if one) */
+    uint64_t end_pc;       /* first byte after the block */
+    bool invalid;
+    /* The optimized IR, executed by the interpreter. */
+    ir_insn *insns;
+    uint32_t n;
+    uint64_t *args;
+    uint32_t nargs;
+    uint32_t *label_pos;   /* label number -> instruction index */
+    jit_block *hash_next;
+};
+
+/* A runnable block from IR (already optimized or not), and its end. */
+jit_block *jit_block_from_ir(const ir_block *b, uint64_t pc, uint64_t flags);
+void jit_block_free(jit_block *tb);
+
+/* Interpret one block. Returns the instructions retired and how it ended. */
+typedef enum jit_end { JIT_END_NEXT, JIT_END_EXIT, JIT_END_FAULT, JIT_END_RAISED } jit_end;
+jit_end jit_interp(jit_cpu *c, jit_block *tb, uint32_t *retired, uint32_t *reason);
+
+/* Called by stores that hit a page holding translated code. */
+void jit_smc_write(jit_cpu *c, uint64_t addr, unsigned size);
+
+#endif

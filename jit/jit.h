@@ -1,0 +1,175 @@
+/* The JIT engine: per-CPU runtime state, the guest plug-in interface, the
+ * block cache and the run loop. A guest fills a jit_guest and keeps a
+ * jit_cpu as the first member of its CPU state, so guest-state offsets in
+ * the IR are offsets from that struct's start. */
+#ifndef LOOM_JIT_JIT_H
+#define LOOM_JIT_JIT_H
+
+#include "loom/loom.h"
+#include "ir.h"
+
+#define JIT_MAX_MMU 8
+#define JIT_TLB_BITS 8
+#define JIT_TLB_SIZE (1u << JIT_TLB_BITS)
+
+typedef struct jit_cpu jit_cpu;
+typedef struct jit_engine jit_engine;
+typedef struct jit_block jit_block;
+
+typedef enum jit_access { JIT_READ = 0, JIT_WRITE = 1, JIT_FETCH = 2 } jit_access;
+
+/* A failed translation or access, handed to the guest to raise. */
+typedef struct jit_fault {
+    uint64_t vaddr;
+    jit_access access;
+    unsigned size;
+    unsigned mmu_idx;
+    int kind;    /* guest-defined: translation, permission, alignment, bus... */
+    uint32_t info; /* guest-defined extra (fault status code, ...) */
+} jit_fault;
+
+/* Kinds the engine itself reports (guests may define more from 16 up). */
+enum { JIT_FAULT_BUS = 1, JIT_FAULT_UNMAPPED = 2, JIT_FAULT_ALIGN = 3, JIT_FAULT_UNDEF = 4 };
+
+/* The translation context a guest's translate() works in. */
+typedef struct jit_tcx {
+    ir_block *b;
+    jit_cpu *cpu;      /* read only: for mode bits already in the key */
+    uint64_t pc;       /* of the instruction to translate */
+    uint64_t flags;    /* the block key's mode flags */
+    uint64_t start_pc;
+    unsigned ninsns;   /* instructions translated so far in this block */
+    unsigned max_insns;
+    bool end;          /* set by translate: the block ends after this one */
+    bool fetch_fault;  /* the instruction could not be fetched */
+    jit_fault fault;
+    uint64_t pages[2]; /* guest pages (physical in system mode) the code came from */
+    unsigned npages;
+    void *guest;       /* scratch for the guest across one block */
+} jit_tcx;
+
+/* Helpers the IR may call: up to 6 integer arguments; the first is always
+ * the jit_cpu (implicit, not in the IR's argument list). */
+typedef uint64_t (*jit_helper_fn)(jit_cpu *c, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+                                  uint64_t a4);
+typedef struct jit_helper {
+    const char *name;
+    jit_helper_fn fn;
+} jit_helper;
+
+typedef struct jit_guest {
+    const char *name;
+    uint32_t pc_offset;   /* offset of the program counter in the state */
+    unsigned pc_bytes;    /* 4 or 8 */
+    unsigned page_bits;   /* 12 for 4 KiB pages */
+    unsigned max_block_insns;
+    bool big_endian_code;
+    /* The key of the block about to run: pc and mode flags. */
+    void (*block_key)(jit_cpu *c, uint64_t *pc, uint64_t *flags);
+    /* Translate the instruction at t->pc into t->b (one INSN marker first).
+     * Set t->end when the block must end after it. */
+    void (*translate)(jit_tcx *t);
+    /* Put the state back to the start of the instruction with this pc and
+     * extra word (from its INSN marker) after a fault inside a block. */
+    void (*restore)(jit_cpu *c, uint64_t pc, uint32_t extra);
+    /* Raise a memory fault (state already restored to the instruction). */
+    void (*raise_fault)(jit_cpu *c, const jit_fault *f);
+    /* Take a pending interrupt at a block boundary; true if the pc changed. */
+    bool (*interrupt)(jit_cpu *c);
+    /* Translate an address; NULL means physical = virtual, all access
+     * allowed. Return false and fill *f to refuse. */
+    bool (*tlb_fill)(jit_cpu *c, uint64_t vaddr, jit_access acc, unsigned mmu_idx, uint64_t *paddr,
+                     unsigned *prot, jit_fault *f);
+    const jit_helper *helpers;
+    unsigned nhelpers;
+} jit_guest;
+
+/* One soft-TLB entry: tags are page addresses with low flag bits; a tag
+ * that matches with no flag bits set means the fast path (host = addr +
+ * addend) is allowed. */
+enum { JIT_TLB_INVALID = 1, JIT_TLB_MMIO = 2, JIT_TLB_CODE = 4 };
+typedef struct jit_tlb_entry {
+    uint64_t read_tag, write_tag, fetch_tag;
+    uintptr_t addend;   /* host address minus guest virtual address */
+    uint64_t paddr;     /* physical page */
+} jit_tlb_entry;
+
+typedef enum jit_backend { JIT_BACKEND_INTERP = 0, JIT_BACKEND_X86 = 1 } jit_backend;
+
+/* The first member of every JIT guest's CPU state. Keep the hot fields at
+ * the start: native code reaches them at small offsets. */
+struct jit_cpu {
+    int32_t budget;          /* instructions left; <= 0 stops at the next block */
+    uint32_t exit_request;   /* non-zero: stop at the next block boundary */
+    uint8_t *guest_base;     /* user mode: host address of guest address 0 */
+    jit_tlb_entry (*tlb)[JIT_TLB_SIZE]; /* [mmu_idx][index] */
+    jit_engine *eng;
+    const jit_guest *guest;
+    loom_cpu *cpu;
+    loom_bus *bus;
+    bool user_mode;
+    bool interrupt_pending;
+    uint64_t insns;          /* retired by this runtime */
+    uint32_t initiator;
+    uint32_t raised;         /* set by a helper that raised an exception: 1 if its
+                              * instruction did not retire, 2 if it did */
+    uint64_t slice_insns;    /* c->insns when the current jit_exec began */
+    loom_time slice_start;   /* local time then */
+    jit_block **jump_cache;  /* by pc hash */
+    uint8_t *code_pages;     /* user mode: a bit per guest page that holds translated code */
+    uint64_t code_pages_len; /* bytes of code_pages */
+    bool smc_hit;            /* a store just invalidated the running block */
+    uint32_t last_exit;      /* IR_EXIT_* of the block that ended the last jit_exec */
+    /* Scratch for the interpreter's values. */
+    uint64_t *vals;
+    uint32_t nvals;
+};
+
+#define JIT_JUMP_CACHE_BITS 10
+
+/* An engine per simulation and guest: the block cache and the code cache. */
+loom_err jit_engine_new(loom_sim *sim, const jit_guest *guest, jit_backend backend, jit_engine **out);
+void jit_engine_free(jit_engine *e);
+jit_backend jit_engine_backend(const jit_engine *e);
+void jit_engine_flush(jit_engine *e);
+/* Statistics, for tests and bench. */
+typedef struct jit_stats {
+    uint64_t blocks_translated, insns_translated, flushes, invalidations, lookups, lookup_misses;
+} jit_stats;
+jit_stats jit_engine_stats(const jit_engine *e);
+
+/* Attach a CPU's runtime: user mode (guest_base != NULL) or system mode
+ * through bus with a soft TLB. */
+loom_err jit_cpu_init(jit_cpu *c, jit_engine *e, loom_cpu *cpu, loom_bus *bus, uint8_t *guest_base,
+                      uint64_t guest_size);
+void jit_cpu_fini(jit_cpu *c);
+/* Run up to max instructions; *done gets the number retired. */
+loom_cpu_exit jit_exec(jit_cpu *c, uint64_t max, uint64_t *done);
+void jit_tlb_flush(jit_cpu *c);
+void jit_tlb_flush_page(jit_cpu *c, uint64_t vaddr);
+/* Invalidate translated code for guest physical (system) or virtual (user)
+ * range [start, end]. */
+void jit_invalidate(jit_engine *e, uint64_t start, uint64_t end);
+
+/* Memory access for helpers, the interpreter and slow paths. Return false
+ * after recording a fault in *f (state not yet restored). */
+bool jit_mem_load(jit_cpu *c, uint64_t addr, unsigned flags, unsigned mmu_idx, uint64_t *val, jit_fault *f);
+bool jit_mem_store(jit_cpu *c, uint64_t addr, unsigned flags, unsigned mmu_idx, uint64_t val, jit_fault *f);
+/* Fetch instruction bytes for the translator (size 2 or 4, code endianness). */
+bool jit_fetch(jit_tcx *t, uint64_t addr, unsigned size, uint32_t *insn);
+
+/* Guest state access from C. */
+static inline uint64_t jit_get_pc(const jit_cpu *c)
+{
+    const uint8_t *p = (const uint8_t *)c + c->guest->pc_offset;
+    if (c->guest->pc_bytes == 8) return *(const uint64_t *)p;
+    return *(const uint32_t *)p;
+}
+static inline void jit_set_pc(jit_cpu *c, uint64_t pc)
+{
+    uint8_t *p = (uint8_t *)c + c->guest->pc_offset;
+    if (c->guest->pc_bytes == 8) *(uint64_t *)p = pc;
+    else *(uint32_t *)p = (uint32_t)pc;
+}
+
+#endif

@@ -1,0 +1,207 @@
+/* Guest memory access outside native code: the soft TLB in system mode,
+ * guest base plus address in user mode, the bus for MMIO, and detection of
+ * stores into translated code. */
+#include <string.h>
+
+#include "engine.h"
+
+static uint64_t to_host_order(const uint8_t *p, unsigned size, bool be)
+{
+    return be ? loom_get_be(p, size) : loom_get_le(p, size);
+}
+
+static void from_host_order(uint8_t *p, unsigned size, bool be, uint64_t v)
+{
+    if (be) loom_put_be(p, size, v); else loom_put_le(p, size, v);
+}
+
+static uint64_t extend(uint64_t v, unsigned size, bool sign)
+{
+    if (!sign || size == 8) return v;
+    unsigned sh = 64 - 8 * size;
+    return (uint64_t)((int64_t)(v << sh) >> sh);
+}
+
+static uint64_t page_mask(const jit_cpu *c) { return ~((1ull << c->guest->page_bits) - 1); }
+
+void jit_tlb_flush(jit_cpu *c)
+{
+    if (!c->tlb) return;
+    for (unsigned m = 0; m < JIT_MAX_MMU; m++)
+        for (unsigned i = 0; i < JIT_TLB_SIZE; i++)
+            c->tlb[m][i] = (jit_tlb_entry){JIT_TLB_INVALID, JIT_TLB_INVALID, JIT_TLB_INVALID, 0, 0};
+}
+
+void jit_tlb_flush_page(jit_cpu *c, uint64_t vaddr)
+{
+    if (!c->tlb) return;
+    unsigned idx = (unsigned)(vaddr >> c->guest->page_bits) & (JIT_TLB_SIZE - 1);
+    for (unsigned m = 0; m < JIT_MAX_MMU; m++)
+        c->tlb[m][idx] = (jit_tlb_entry){JIT_TLB_INVALID, JIT_TLB_INVALID, JIT_TLB_INVALID, 0, 0};
+}
+
+bool jit_page_has_code(const jit_cpu *c, uint64_t paddr);
+
+/* Fill the entry for vaddr; false with *f on a translation fault. */
+static bool tlb_fill(jit_cpu *c, uint64_t vaddr, jit_access acc, unsigned mmu, jit_fault *f)
+{
+    uint64_t paddr = vaddr;
+    unsigned prot = 7; /* read, write, fetch */
+    const jit_guest *g = c->guest;
+    f->vaddr = vaddr;
+    f->access = acc;
+    f->mmu_idx = mmu;
+    if (g->tlb_fill && !g->tlb_fill(c, vaddr, acc, mmu, &paddr, &prot, f)) return false;
+    uint64_t pm = page_mask(c);
+    uint64_t vpage = vaddr & pm, ppage = paddr & pm;
+    unsigned idx = (unsigned)(vaddr >> g->page_bits) & (JIT_TLB_SIZE - 1);
+    jit_tlb_entry *e = &c->tlb[mmu][idx];
+    loom_dmi d;
+    bool dmi = loom_bus_get_dmi(c->bus, ppage, &d) && d.start <= ppage && d.end >= (ppage | ~pm);
+    uint64_t fast = dmi ? 0 : JIT_TLB_MMIO;
+    e->read_tag = (prot & 1) ? vpage | (dmi && (d.rights & LOOM_DMI_READ) ? 0 : JIT_TLB_MMIO) : JIT_TLB_INVALID;
+    e->fetch_tag = (prot & 4) ? vpage | (dmi && (d.rights & LOOM_DMI_READ) ? 0 : JIT_TLB_MMIO) : JIT_TLB_INVALID;
+    e->write_tag = (prot & 2) ? vpage | (dmi && (d.rights & LOOM_DMI_WRITE) ? 0 : JIT_TLB_MMIO) : JIT_TLB_INVALID;
+    /* Stores to a page with translated code take the slow path, which
+     * invalidates that code. */
+    if ((prot & 2) && jit_page_has_code(c, ppage)) e->write_tag |= JIT_TLB_CODE;
+    e->addend = dmi ? (uintptr_t)(d.host + (ppage - d.start)) - (uintptr_t)vpage : 0;
+    e->paddr = ppage;
+    (void)fast;
+    return true;
+}
+
+/* Is the access allowed by this entry's tag? Fills the TLB if the page
+ * is not there. Returns the entry, or NULL after a fault. */
+static jit_tlb_entry *lookup(jit_cpu *c, uint64_t addr, jit_access acc, unsigned mmu, jit_fault *f, uint64_t *tag)
+{
+    unsigned idx = (unsigned)(addr >> c->guest->page_bits) & (JIT_TLB_SIZE - 1);
+    uint64_t page = addr & page_mask(c);
+    jit_tlb_entry *e = &c->tlb[mmu][idx];
+    for (int attempt = 0; attempt < 2; attempt++) {
+        uint64_t t = acc == JIT_WRITE ? e->write_tag : acc == JIT_FETCH ? e->fetch_tag : e->read_tag;
+        if ((t & page_mask(c)) == page && !(t & JIT_TLB_INVALID)) {
+            *tag = t;
+            return e;
+        }
+        if (!tlb_fill(c, addr, acc, mmu, f)) return NULL;
+    }
+    /* The guest granted no access of this kind. */
+    f->kind = JIT_FAULT_UNMAPPED;
+    return NULL;
+}
+
+static loom_time access_delay(const jit_cpu *c)
+{
+    return (c->insns - c->slice_insns) * loom_cpu_period(c->cpu);
+}
+
+static bool bus_access(jit_cpu *c, uint64_t paddr, uint8_t *buf, unsigned size, bool write, jit_fault *f)
+{
+    loom_txn t = {.addr = paddr, .data = buf, .len = size, .cmd = write ? LOOM_WRITE : LOOM_READ,
+                  .initiator = c->initiator, .delay = access_delay(c)};
+    loom_bus_transport(c->bus, &t);
+    if (t.sync) c->exit_request = 1;
+    if (t.resp != LOOM_RESP_OK) {
+        f->kind = JIT_FAULT_BUS;
+        f->info = t.resp;
+        return false;
+    }
+    return true;
+}
+
+static bool access_bytes(jit_cpu *c, uint64_t addr, uint8_t *buf, unsigned size, jit_access acc, unsigned mmu,
+                         jit_fault *f)
+{
+    f->vaddr = addr;
+    f->size = size;
+    f->access = acc;
+    f->mmu_idx = mmu;
+    if (c->user_mode) {
+        uint8_t *host = c->guest_base + addr;
+        if (acc == JIT_WRITE) {
+            memcpy(host, buf, size);
+            uint64_t page = addr >> c->guest->page_bits;
+            if (c->code_pages && (page >> 3) < c->code_pages_len && (c->code_pages[page >> 3] >> (page & 7)) & 1)
+                jit_smc_write(c, addr, size);
+        } else {
+            memcpy(buf, host, size);
+        }
+        return true;
+    }
+    uint64_t pm = page_mask(c);
+    if ((addr & pm) != ((addr + size - 1) & pm)) {
+        /* Crossing a page: each byte on its own page's terms. */
+        for (unsigned k = 0; k < size; k++)
+            if (!access_bytes(c, addr + k, buf + k, 1, acc, mmu, f)) return false;
+        return true;
+    }
+    uint64_t tag;
+    jit_tlb_entry *e = lookup(c, addr, acc, mmu, f, &tag);
+    if (!e) return false;
+    uint64_t paddr = e->paddr | (addr & ~pm);
+    if (tag & JIT_TLB_MMIO) return bus_access(c, paddr, buf, size, acc == JIT_WRITE, f);
+    uint8_t *host = (uint8_t *)(uintptr_t)(addr + e->addend);
+    if (acc == JIT_WRITE) {
+        memcpy(host, buf, size);
+        if (tag & JIT_TLB_CODE) jit_smc_write(c, paddr, size);
+    } else {
+        memcpy(buf, host, size);
+    }
+    return true;
+}
+
+bool jit_mem_load(jit_cpu *c, uint64_t addr, unsigned flags, unsigned mmu, uint64_t *val, jit_fault *f)
+{
+    unsigned size = 1u << (flags & IR_MEM_SIZE_MASK);
+    uint8_t buf[8];
+    if ((flags & IR_MEM_ALIGN) && (addr & (size - 1))) {
+        *f = (jit_fault){.vaddr = addr, .access = JIT_READ, .size = size, .mmu_idx = mmu, .kind = JIT_FAULT_ALIGN};
+        return false;
+    }
+    if (!access_bytes(c, addr, buf, size, JIT_READ, mmu, f)) return false;
+    *val = extend(to_host_order(buf, size, flags & IR_MEM_BE), size, flags & IR_MEM_SIGNED);
+    return true;
+}
+
+bool jit_mem_store(jit_cpu *c, uint64_t addr, unsigned flags, unsigned mmu, uint64_t val, jit_fault *f)
+{
+    unsigned size = 1u << (flags & IR_MEM_SIZE_MASK);
+    uint8_t buf[8];
+    if ((flags & IR_MEM_ALIGN) && (addr & (size - 1))) {
+        *f = (jit_fault){.vaddr = addr, .access = JIT_WRITE, .size = size, .mmu_idx = mmu, .kind = JIT_FAULT_ALIGN};
+        return false;
+    }
+    from_host_order(buf, size, flags & IR_MEM_BE, val);
+    return access_bytes(c, addr, buf, size, JIT_WRITE, mmu, f);
+}
+
+bool jit_fetch(jit_tcx *t, uint64_t addr, unsigned size, uint32_t *insn)
+{
+    uint8_t buf[4];
+    jit_cpu *c = t->cpu;
+    if (!access_bytes(c, addr, buf, size, JIT_FETCH, 0, &t->fault)) {
+        t->fetch_fault = true;
+        return false;
+    }
+    *insn = (uint32_t)to_host_order(buf, size, c->guest->big_endian_code);
+    /* Remember the pages the block's code comes from, for invalidation. */
+    uint64_t pm = page_mask(c);
+    for (uint64_t a = addr & pm; a <= ((addr + size - 1) & pm); a += ~pm + 1) {
+        uint64_t page = a;
+        if (!c->user_mode) {
+            uint64_t tag;
+            jit_tlb_entry *e = lookup(c, a, JIT_FETCH, 0, &t->fault, &tag);
+            if (!e) {
+                t->fetch_fault = true;
+                return false;
+            }
+            page = e->paddr;
+        }
+        bool known = false;
+        for (unsigned k = 0; k < t->npages; k++) known |= t->pages[k] == page;
+        if (!known && t->npages < 2) t->pages[t->npages++] = page;
+        if (a + (~pm + 1) < a) break;
+    }
+    return true;
+}

@@ -1,0 +1,662 @@
+/* The JIT engine, tested through the toy guest and through IR built by hand:
+ * results against a plain C stepper of the toy ISA, exact instruction
+ * budgets, precise faults, self-modifying code, and optimized against
+ * unoptimized IR on random blocks. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "engine.h"
+#include "eval.h"
+#include "opt.h"
+#include "toy.h"
+
+#define RAM_BASE 0x1000u
+#define RAM_SIZE 0x10000u
+
+/* ---- A board: RAM and one toy CPU -------------------------------------- */
+
+typedef struct rig {
+    loom_sim *sim;
+    loom_cpu *cpu;
+    toy_state *s;
+    uint8_t *ram;
+} rig;
+
+static void rig_ram_transport(void *opaque, loom_txn *t)
+{
+    uint8_t *ram = opaque;
+    if (t->addr + t->len > RAM_SIZE) {
+        t->resp = LOOM_RESP_ADDRESS_ERROR;
+        return;
+    }
+    if (loom_cmd_is_write(t->cmd)) memcpy(ram + t->addr, t->data, t->len);
+    else memcpy(t->data, ram + t->addr, t->len);
+    t->resp = LOOM_RESP_OK;
+}
+
+static bool rig_ram_dmi(void *opaque, uint64_t off, loom_dmi *d)
+{
+    *d = (loom_dmi){.host = opaque, .start = 0, .end = RAM_SIZE - 1, .rights = LOOM_DMI_READ | LOOM_DMI_WRITE};
+    return true;
+}
+
+static const loom_target_ops rig_ram_ops = {rig_ram_transport, rig_ram_dmi, NULL};
+
+static void rig_new(rig *r, const uint32_t *prog, size_t n)
+{
+    memset(r, 0, sizeof *r);
+    assert_int_equal(loom_sim_new(&r->sim), LOOM_OK);
+    assert_int_equal(loom_sim_register_arch(r->sim, &toy_arch), LOOM_OK);
+    r->ram = calloc(1, RAM_SIZE);
+    loom_region *reg;
+    assert_int_equal(loom_region_new(r->sim, "ram", RAM_SIZE, &rig_ram_ops, r->ram, &reg), LOOM_OK);
+    assert_int_equal(loom_bus_map(loom_sim_memory(r->sim), reg, RAM_BASE, 0, NULL), LOOM_OK);
+    loom_cpu_opts o = {.name = "cpu0", .clock_hz = 100000000};
+    assert_int_equal(loom_cpu_new(r->sim, "toy", NULL, NULL, &o, &r->cpu), LOOM_OK);
+    r->s = toy_state_of(r->cpu);
+    for (size_t i = 0; i < n; i++) loom_put_le(r->ram + 4 * i, 4, prog[i]);
+    r->s->pc = RAM_BASE;
+}
+
+static void rig_free(rig *r)
+{
+    loom_sim_free(r->sim);
+    free(r->ram);
+}
+
+/* ---- The reference: a plain C stepper of the toy ISA -------------------- */
+
+typedef struct ref {
+    uint32_t r[8], pc, epc, cause, evec;
+    uint8_t mem[RAM_SIZE];
+    bool halted, fault;
+} ref;
+
+static bool ref_addr(uint32_t a, unsigned size) { return a >= RAM_BASE && a - RAM_BASE + size <= RAM_SIZE; }
+
+static bool ref_trapped;
+
+static void ref_trap(ref *m, uint32_t cause)
+{
+    ref_trapped = true;
+    m->epc = m->pc;
+    m->cause = cause;
+    if (!m->evec) m->fault = true;
+    m->pc = m->evec;
+}
+
+static void ref_step(ref *m)
+{
+    if (!ref_addr(m->pc, 4)) {
+        ref_trap(m, TOY_CAUSE_FAULT);
+        return;
+    }
+    uint32_t w = (uint32_t)loom_get_le(m->mem + m->pc - RAM_BASE, 4);
+    unsigned op = w >> 26, rd = (w >> 23) & 7, ra = (w >> 20) & 7, rb = (w >> 17) & 7;
+    int32_t imm = (int16_t)(w & 0xffff);
+    uint32_t next = m->pc + 4, a;
+    switch (op) {
+    case TOY_HALT: m->halted = true; break;
+    case TOY_LI: m->r[rd] = (uint32_t)imm; break;
+    case TOY_LUI: m->r[rd] = (uint32_t)imm << 16; break;
+    case TOY_ADD: m->r[rd] = m->r[ra] + m->r[rb]; break;
+    case TOY_SUB: m->r[rd] = m->r[ra] - m->r[rb]; break;
+    case TOY_XOR: m->r[rd] = m->r[ra] ^ m->r[rb]; break;
+    case TOY_MUL: m->r[rd] = m->r[ra] * m->r[rb]; break;
+    case TOY_SHL: m->r[rd] = m->r[ra] << (m->r[rb] & 31); break;
+    case TOY_ADDI: m->r[rd] = m->r[ra] + (uint32_t)imm; break;
+    case TOY_LD: case TOY_LDB:
+        a = m->r[ra] + (uint32_t)imm;
+        if (!ref_addr(a, op == TOY_LD ? 4 : 1)) { ref_trap(m, TOY_CAUSE_FAULT); return; }
+        m->r[rd] = (uint32_t)loom_get_le(m->mem + a - RAM_BASE, op == TOY_LD ? 4 : 1);
+        break;
+    case TOY_ST: case TOY_STB:
+        a = m->r[ra] + (uint32_t)imm;
+        if (!ref_addr(a, op == TOY_ST ? 4 : 1)) { ref_trap(m, TOY_CAUSE_FAULT); return; }
+        loom_put_le(m->mem + a - RAM_BASE, op == TOY_ST ? 4 : 1, m->r[rd]);
+        break;
+    case TOY_CSTORE:
+        if (m->r[ra]) {
+            a = m->r[rb] + (uint32_t)imm;
+            if (!ref_addr(a, 4)) { ref_trap(m, TOY_CAUSE_FAULT); return; }
+            loom_put_le(m->mem + a - RAM_BASE, 4, m->r[rd]);
+        }
+        break;
+    case TOY_BNE: if (m->r[ra] != m->r[rb]) next += (uint32_t)imm * 4; break;
+    case TOY_BEQ: if (m->r[ra] == m->r[rb]) next += (uint32_t)imm * 4; break;
+    case TOY_JR: next = m->r[ra]; break;
+    case TOY_JAL: m->r[rd] = next; next += (uint32_t)imm * 4; break;
+    case TOY_CSEL: if (m->r[ra]) m->r[rd] = m->r[rb]; break;
+    case TOY_DIVH:
+        if (!m->r[rb]) { ref_trap(m, TOY_CAUSE_DIV0); return; }
+        m->r[rd] = m->r[ra] / m->r[rb];
+        break;
+    case TOY_CAS:
+        a = m->r[ra];
+        if (!ref_addr(a, 4)) { ref_trap(m, TOY_CAUSE_FAULT); return; }
+        {
+            uint32_t old = (uint32_t)loom_get_le(m->mem + a - RAM_BASE, 4);
+            if (old == m->r[rd]) loom_put_le(m->mem + a - RAM_BASE, 4, m->r[rb]);
+            m->r[rd] = old;
+        }
+        break;
+    default: ref_trap(m, TOY_CAUSE_UNDEF); return;
+    }
+    m->pc = next;
+}
+
+static void expect_same(const ref *m, const rig *r, const char *what)
+{
+    for (int i = 0; i < 8; i++) {
+        if (m->r[i] != r->s->r[i]) fail_msg("%s: r%d is 0x%x, the reference has 0x%x", what, i, r->s->r[i], m->r[i]);
+    }
+    if (m->pc != r->s->pc) fail_msg("%s: pc is 0x%x, the reference has 0x%x", what, r->s->pc, m->pc);
+    if (m->epc != r->s->epc || m->cause != r->s->cause)
+        fail_msg("%s: epc/cause 0x%x/%u, the reference 0x%x/%u", what, r->s->epc, r->s->cause, m->epc, m->cause);
+    if (memcmp(m->mem, r->ram, RAM_SIZE)) fail_msg("%s: memory differs", what);
+}
+
+/* ---- Programs ------------------------------------------------------------- */
+
+#define E toy_enc
+
+static void test_jit_toy_loop_computes_sum(void **st)
+{
+    /* r1 = sum of 1..100 */
+    const uint32_t prog[] = {
+        E(TOY_LI, 1, 0, 0, 0), E(TOY_LI, 2, 0, 0, 100), E(TOY_LI, 3, 0, 0, 0),
+        E(TOY_ADD, 1, 1, 2, 0), E(TOY_ADDI, 2, 2, 0, -1), E(TOY_BNE, 0, 2, 3, -3),
+        E(TOY_HALT, 0, 0, 0, 0),
+    };
+    rig r;
+    rig_new(&r, prog, 7);
+    loom_cpu_exit why = loom_cpu_run(r.cpu, 100000);
+    assert_int_equal(why, LOOM_CPU_HALT);
+    assert_int_equal(r.s->r[1], 5050);
+    assert_int_equal(loom_cpu_insns(r.cpu), 3 + 3 * 100 + 1);
+    rig_free(&r);
+}
+
+static void test_jit_scheduler_time_is_instructions_times_period(void **st)
+{
+    const uint32_t prog[] = {E(TOY_LI, 2, 0, 0, 1000), E(TOY_ADDI, 2, 2, 0, -1), E(TOY_BNE, 0, 2, 0, -2),
+                             E(TOY_HALT, 0, 0, 0, 0)};
+    rig r;
+    rig_new(&r, prog, 4);
+    loom_sim_run(r.sim, 5 * LOOM_US); /* 500 instructions at 10 ns */
+    assert_int_equal(loom_cpu_insns(r.cpu), 500);
+    assert_int_equal(loom_sim_now(r.sim), 5 * LOOM_US);
+    rig_free(&r);
+}
+
+/* Random straight-line-and-branching programs, each run for exactly N
+ * instructions, must match the reference after N steps. */
+static uint32_t rnd(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return (uint32_t)*x;
+}
+
+static void random_program(uint64_t *seed, uint32_t *prog, size_t n)
+{
+    static const unsigned ops[] = {TOY_LI, TOY_ADD, TOY_SUB, TOY_ADDI, TOY_XOR, TOY_SHL, TOY_MUL, TOY_LD,
+                                   TOY_ST, TOY_LDB, TOY_STB, TOY_BNE, TOY_BEQ, TOY_CSEL, TOY_CSTORE, TOY_LUI,
+                                   TOY_DIVH, TOY_CAS};
+    /* r7 points at a data area; loads and stores use it with small offsets,
+     * plus a few unmapped addresses to exercise faults. */
+    prog[0] = E(TOY_LUI, 7, 0, 0, 0);
+    prog[1] = E(TOY_ADDI, 7, 7, 0, 0x4000 + RAM_BASE);
+    for (size_t i = 2; i < n; i++) {
+        unsigned op = ops[rnd(seed) % (sizeof ops / sizeof *ops)];
+        unsigned rd = rnd(seed) % 7, ra = rnd(seed) % 8, rb = rnd(seed) % 8;
+        int imm = (int)(rnd(seed) % 64) - 16;
+        if (op == TOY_LD || op == TOY_ST || op == TOY_LDB || op == TOY_STB || op == TOY_CSTORE) {
+            if (op == TOY_CSTORE) rb = 7; else ra = 7;
+            imm = (int)(rnd(seed) % 256) * (op == TOY_LD || op == TOY_ST || op == TOY_CSTORE ? 4 : 1);
+            if (rnd(seed) % 64 == 0) imm = -0x7000; /* below RAM: a fault */
+        }
+        if (op == TOY_CAS) ra = 7;
+        if (op == TOY_BNE || op == TOY_BEQ) imm = (int)(rnd(seed) % 8) - 2; /* short jumps, some backwards */
+        prog[i] = E(op, rd, ra, rb, imm);
+    }
+    prog[n - 1] = E(TOY_HALT, 0, 0, 0, 0);
+}
+
+static void run_differential(unsigned programs, unsigned len, unsigned steps_max)
+{
+    uint64_t seed = 0x1234567;
+    uint32_t *prog = calloc(len, sizeof *prog);
+    for (unsigned p = 0; p < programs; p++) {
+        random_program(&seed, prog, len);
+        unsigned steps = 1 + rnd(&seed) % steps_max;
+        ref *m = calloc(1, sizeof *m);
+        for (unsigned i = 0; i < len; i++) loom_put_le(m->mem + 4 * i, 4, prog[i]);
+        m->pc = RAM_BASE;
+        /* Faults go to a handler that halts. */
+        m->evec = RAM_BASE + 4 * (len - 1);
+        rig r;
+        rig_new(&r, prog, len);
+        r.s->evec = m->evec;
+        unsigned done = 0;
+        /* A trapping instruction does not retire: it is not a step of the
+         * budget. */
+        while (done < steps && !m->halted) {
+            ref_trapped = false;
+            ref_step(m);
+            if (!ref_trapped) done++;
+        }
+        loom_cpu_run(r.cpu, steps);
+        char what[64];
+        snprintf(what, sizeof what, "program %u after %u steps", p, done);
+        expect_same(m, &r, what);
+        assert_int_equal(loom_cpu_insns(r.cpu), done);
+        free(m);
+        rig_free(&r);
+    }
+    free(prog);
+}
+
+static void test_jit_random_programs_match_reference_at_exact_budgets(void **st)
+{
+    run_differential(300, 48, 120);
+}
+
+static void test_jit_budget_stops_exactly_inside_a_block(void **st)
+{
+    /* A 10-instruction straight block: every budget from 1 to 12 stops on
+     * the instruction boundary it names. */
+    uint32_t prog[12];
+    for (int i = 0; i < 11; i++) prog[i] = E(TOY_ADDI, 1, 1, 0, 1);
+    prog[11] = E(TOY_HALT, 0, 0, 0, 0);
+    for (unsigned n = 1; n <= 12; n++) {
+        rig r;
+        rig_new(&r, prog, 12);
+        /* Warm the cache with the full block first, in another CPU run. */
+        loom_cpu_run(r.cpu, n);
+        assert_int_equal(r.s->r[1], n > 11 ? 11 : n);
+        assert_int_equal(r.s->pc, RAM_BASE + 4 * n);
+        rig_free(&r);
+    }
+}
+
+static void test_jit_fault_in_block_is_precise(void **st)
+{
+    /* The load in the middle faults: the instructions before it have
+     * happened, the ones after have not, and epc names the load. */
+    const uint32_t prog[] = {
+        E(TOY_LI, 1, 0, 0, 11), E(TOY_LI, 2, 0, 0, 22), E(TOY_LUI, 3, 0, 0, 0x7000),
+        E(TOY_LD, 4, 3, 0, 0), /* 0x70000000: unmapped */
+        E(TOY_LI, 5, 0, 0, 55), E(TOY_HALT, 0, 0, 0, 0), E(TOY_LI, 6, 0, 0, 66), E(TOY_HALT, 0, 0, 0, 0),
+    };
+    rig r;
+    rig_new(&r, prog, 8);
+    r.s->evec = RAM_BASE + 6 * 4;
+    assert_int_equal(loom_cpu_run(r.cpu, 100), LOOM_CPU_HALT);
+    assert_int_equal(r.s->r[1], 11);
+    assert_int_equal(r.s->r[2], 22);
+    assert_int_equal(r.s->r[4], 0);
+    assert_int_equal(r.s->r[5], 0);
+    assert_int_equal(r.s->r[6], 66);
+    assert_int_equal(r.s->epc, RAM_BASE + 3 * 4);
+    assert_int_equal(r.s->cause, TOY_CAUSE_FAULT);
+    assert_int_equal(r.s->badaddr, 0x70000000);
+    /* Three instructions before the fault, then the handler's two. */
+    assert_int_equal(loom_cpu_insns(r.cpu), 5);
+    rig_free(&r);
+}
+
+static void test_jit_unhandled_fault_stops_the_run_with_pc(void **st)
+{
+    const uint32_t prog[] = {E(TOY_LUI, 3, 0, 0, 0x7000), E(TOY_ST, 1, 3, 0, 8), E(TOY_HALT, 0, 0, 0, 0)};
+    rig r;
+    rig_new(&r, prog, 3);
+    loom_stop_reason why = loom_sim_run(r.sim, LOOM_MS);
+    assert_int_equal(why, LOOM_STOP_FAULT);
+    assert_non_null(strstr(loom_sim_last_error(r.sim), "0x70000008"));
+    assert_non_null(strstr(loom_sim_last_error(r.sim), "cpu0"));
+    rig_free(&r);
+}
+
+static void test_jit_helper_raise_is_precise(void **st)
+{
+    const uint32_t prog[] = {E(TOY_LI, 1, 0, 0, 7), E(TOY_LI, 2, 0, 0, 0), E(TOY_DIVH, 3, 1, 2, 0),
+                             E(TOY_LI, 4, 0, 0, 1), E(TOY_HALT, 0, 0, 0, 0)};
+    rig r;
+    rig_new(&r, prog, 5);
+    r.s->evec = RAM_BASE + 4 * 4;
+    assert_int_equal(loom_cpu_run(r.cpu, 100), LOOM_CPU_HALT);
+    assert_int_equal(r.s->epc, RAM_BASE + 2 * 4);
+    assert_int_equal(r.s->cause, TOY_CAUSE_DIV0);
+    assert_int_equal(r.s->r[4], 0);
+    assert_int_equal(loom_cpu_insns(r.cpu), 3); /* two, then the handler's HALT */
+    rig_free(&r);
+}
+
+static void test_jit_store_into_running_block_takes_effect(void **st)
+{
+    /* Instruction 3 is rewritten by instruction 2 of the same block before
+     * it runs: the new instruction must run, not the translated old one. */
+    const uint32_t prog[] = {
+        E(TOY_LUI, 1, 0, 0, (int)(E(TOY_LI, 5, 0, 0, 99) >> 16)),
+        E(TOY_ADDI, 1, 1, 0, (int)(int16_t)(E(TOY_LI, 5, 0, 0, 99) & 0xffff)),
+        E(TOY_ST, 1, 0, 0, 0), /* r0 = 0: patched below to point at instruction 3 */
+        E(TOY_LI, 5, 0, 0, 11),
+        E(TOY_HALT, 0, 0, 0, 0),
+    };
+    uint32_t p[5];
+    memcpy(p, prog, sizeof p);
+    p[2] = E(TOY_ST, 1, 6, 0, 0);
+    rig r;
+    rig_new(&r, p, 5);
+    r.s->r[6] = RAM_BASE + 3 * 4;
+    /* The ADDI's immediate is sign-extended; fix the upper half for it. */
+    uint32_t want = E(TOY_LI, 5, 0, 0, 99);
+    uint32_t hi = (want - (uint32_t)(int32_t)(int16_t)(want & 0xffff)) >> 16;
+    loom_put_le(r.ram, 4, E(TOY_LUI, 1, 0, 0, (int)hi));
+    assert_int_equal(loom_cpu_run(r.cpu, 100), LOOM_CPU_HALT);
+    assert_int_equal(r.s->r[1], want);
+    assert_int_equal(r.s->r[5], 99);
+    jit_stats stats = jit_engine_stats(r.s->jc.eng);
+    assert_true(stats.invalidations >= 1);
+    rig_free(&r);
+}
+
+static void test_jit_store_into_other_block_retranslates_it(void **st)
+{
+    /* A subroutine runs, is patched, and runs again. */
+    uint32_t prog[] = {
+        E(TOY_JAL, 6, 0, 0, 4),             /* 0: call 5 */
+        E(TOY_ST, 2, 7, 0, 0),              /* 1: patch the subroutine */
+        E(TOY_JAL, 6, 0, 0, 2),             /* 2: call 5 again */
+        E(TOY_HALT, 0, 0, 0, 0),            /* 3 */
+        E(TOY_HALT, 0, 0, 0, 0),            /* 4 */
+        E(TOY_ADDI, 1, 1, 0, 1),            /* 5: r1 += 1 (patched to += 100) */
+        E(TOY_JR, 0, 6, 0, 0),              /* 6: return */
+    };
+    rig r;
+    rig_new(&r, prog, 7);
+    r.s->r[7] = RAM_BASE + 5 * 4;
+    r.s->r[2] = E(TOY_ADDI, 1, 1, 0, 100);
+    assert_int_equal(loom_cpu_run(r.cpu, 100), LOOM_CPU_HALT);
+    assert_int_equal(r.s->r[1], 101);
+    rig_free(&r);
+}
+
+static void test_jit_data_endianness_is_part_of_the_block_key(void **st)
+{
+    const uint32_t prog[] = {
+        E(TOY_LD, 1, 7, 0, 0), E(TOY_SETBE, 0, 0, 0, 1), E(TOY_LD, 2, 7, 0, 0), E(TOY_SETBE, 0, 0, 0, 0),
+        E(TOY_LD, 3, 7, 0, 0), E(TOY_HALT, 0, 0, 0, 0),
+    };
+    rig r;
+    rig_new(&r, prog, 6);
+    r.s->r[7] = RAM_BASE + 0x100;
+    loom_put_le(r.ram + 0x100, 4, 0x11223344);
+    assert_int_equal(loom_cpu_run(r.cpu, 100), LOOM_CPU_HALT);
+    assert_int_equal(r.s->r[1], 0x11223344);
+    assert_int_equal(r.s->r[2], 0x44332211);
+    assert_int_equal(r.s->r[3], 0x11223344);
+    rig_free(&r);
+}
+
+static void test_jit_interrupt_wakes_halted_cpu_at_block_boundary(void **st)
+{
+    const uint32_t prog[] = {E(TOY_HALT, 0, 0, 0, 0), E(TOY_LI, 1, 0, 0, 5), E(TOY_HALT, 0, 0, 0, 0)};
+    rig r;
+    rig_new(&r, prog, 3);
+    r.s->evec = RAM_BASE + 4;
+    assert_int_equal(loom_cpu_run(r.cpu, 10), LOOM_CPU_HALT);
+    assert_true(loom_cpu_halted(r.cpu));
+    loom_cpu_set_irq(r.cpu, 0, true);
+    assert_false(loom_cpu_halted(r.cpu));
+    assert_int_equal(loom_cpu_run(r.cpu, 10), LOOM_CPU_HALT);
+    assert_int_equal(r.s->r[1], 5);
+    assert_int_equal(r.s->cause, TOY_CAUSE_IRQ);
+    rig_free(&r);
+}
+
+/* ---- IR built by hand ------------------------------------------------------ */
+
+typedef struct ir_rig {
+    toy_state s;
+    jit_engine *e;
+    loom_sim *sim;
+} ir_rig;
+
+static void ir_rig_new(ir_rig *r)
+{
+    memset(r, 0, sizeof *r);
+    assert_int_equal(loom_sim_new(&r->sim), LOOM_OK);
+    assert_int_equal(jit_engine_new(r->sim, &toy_guest, JIT_BACKEND_INTERP, &r->e), LOOM_OK);
+    static uint8_t mem[1];
+    assert_int_equal(jit_cpu_init(&r->s.jc, r->e, NULL, loom_sim_memory(r->sim), mem, 0), LOOM_OK);
+}
+
+static void ir_rig_free(ir_rig *r)
+{
+    jit_cpu_fini(&r->s.jc);
+    jit_engine_free(r->e);
+    loom_sim_free(r->sim);
+}
+
+static void run_ir(ir_rig *r, ir_block *b)
+{
+    jit_block *tb = jit_block_from_ir(b, 0, 0);
+    assert_non_null(tb);
+    uint32_t retired, reason;
+    jit_interp(&r->s.jc, tb, &retired, &reason);
+    jit_block_free(tb);
+}
+
+#define REGOFF(n) ((uint32_t)(offsetof(toy_state, r) + 4 * (n)))
+
+static void test_ir_verifier_rejects_malformed_blocks(void **st)
+{
+    char msg[256];
+    ir_block b;
+    ir_block_init(&b);
+    ir_val x = ir_const32(&b, 1);
+    ir_val y = ir_const64(&b, 2);
+    ir_emit(&b, IR_ADD, IR_I32, x, y, 0, 0, 0);
+    ir_exit(&b, 0, 0);
+    assert_non_null(ir_verify(&b, msg, sizeof msg));
+    assert_non_null(strstr(msg, "operands"));
+
+    ir_block_reset(&b);
+    ir_const32(&b, 1);
+    assert_non_null(ir_verify(&b, msg, sizeof msg)); /* no terminator */
+
+    ir_block_reset(&b);
+    uint32_t l = ir_new_label(&b);
+    ir_val c = ir_const32(&b, 1);
+    ir_brcond(&b, c, l);
+    ir_val skipped = ir_const32(&b, 5);
+    ir_label(&b, l);
+    ir_set(&b, REGOFF(1), skipped); /* may be skipped */
+    ir_exit(&b, 0, 0);
+    assert_non_null(ir_verify(&b, msg, sizeof msg));
+    assert_non_null(strstr(msg, "skipped"));
+
+    ir_block_reset(&b);
+    ir_set(&b, REGOFF(1), ir_const32(&b, 5));
+    ir_exit(&b, 0, 0);
+    assert_null(ir_verify(&b, msg, sizeof msg));
+    ir_block_free(&b);
+}
+
+static void test_ir_flags_nobody_reads_are_removed(void **st)
+{
+    ir_block b;
+    ir_block_init(&b);
+    ir_val x = ir_get(&b, IR_I32, REGOFF(1)), y = ir_get(&b, IR_I32, REGOFF(2));
+    ir_val sum = ir_add(&b, x, y);
+    ir_carry(&b, x, y, 0);
+    ir_ovf(&b, x, y, 0);
+    ir_set(&b, REGOFF(3), sum);
+    ir_exit(&b, 0, 0);
+    ir_optimize(&b, IR_OPT_ALL);
+    for (uint32_t v = 1; v < b.n; v++) {
+        assert_int_not_equal(b.insns[v].op, IR_CARRY);
+        assert_int_not_equal(b.insns[v].op, IR_OVF);
+    }
+    ir_block_free(&b);
+}
+
+static void test_ir_forwarding_removes_reloads_and_dead_sets(void **st)
+{
+    ir_block b;
+    ir_block_init(&b);
+    ir_set(&b, REGOFF(1), ir_const32(&b, 1)); /* dead: overwritten below */
+    ir_set(&b, REGOFF(1), ir_const32(&b, 2));
+    ir_val r1 = ir_get(&b, IR_I32, REGOFF(1)); /* forwarded: 2 */
+    ir_set(&b, REGOFF(2), ir_add(&b, r1, ir_const32(&b, 3)));
+    ir_exit(&b, 0, 0);
+    ir_optimize(&b, IR_OPT_ALL);
+    unsigned sets = 0, gets = 0;
+    for (uint32_t v = 1; v < b.n; v++) {
+        sets += b.insns[v].op == IR_SET;
+        gets += b.insns[v].op == IR_GET;
+    }
+    assert_int_equal(sets, 2);
+    assert_int_equal(gets, 0);
+    ir_rig r;
+    ir_rig_new(&r);
+    run_ir(&r, &b);
+    assert_int_equal(r.s.r[1], 2);
+    assert_int_equal(r.s.r[2], 5); /* folded to a constant */
+    ir_rig_free(&r);
+    ir_block_free(&b);
+}
+
+/* Random IR blocks over the toy's registers: the optimized block must leave
+ * exactly the state the unoptimized one does. */
+static ir_val pick(uint64_t *seed, ir_val *vals, unsigned n) { return vals[rnd(seed) % n]; }
+
+static void random_ir_block(uint64_t *seed, ir_block *b)
+{
+    ir_val v32[64], v64[64];
+    unsigned n32 = 0, n64 = 0;
+    for (int i = 0; i < 4; i++) v32[n32++] = ir_get(b, IR_I32, REGOFF(i));
+    v64[n64++] = ir_zext(b, IR_I64, v32[0], 32);
+    v64[n64++] = ir_sext(b, IR_I64, v32[1], 32);
+    static const ir_op binops[] = {IR_ADD, IR_SUB, IR_MUL, IR_MULHU, IR_MULHS, IR_DIVU, IR_DIVS, IR_REMU,
+                                   IR_REMS, IR_AND, IR_OR, IR_XOR, IR_SHL, IR_SHR, IR_SAR, IR_ROR};
+    unsigned len = 8 + rnd(seed) % 40;
+    for (unsigned k = 0; k < len && n32 < 60 && n64 < 60; k++) {
+        unsigned kind = rnd(seed) % 12;
+        bool wide = rnd(seed) & 1;
+        ir_val *vals = wide ? v64 : v32;
+        unsigned *nv = wide ? &n64 : &n32;
+        ir_val r;
+        switch (kind) {
+        case 0: r = wide ? ir_const64(b, ((uint64_t)rnd(seed) << 32) | rnd(seed)) : ir_const32(b, rnd(seed) % 4 ? rnd(seed) % 40 : rnd(seed)); break;
+        case 1: case 2: case 3: case 4:
+            r = ir_emit(b, binops[rnd(seed) % 16], wide ? IR_I64 : IR_I32, pick(seed, vals, *nv), pick(seed, vals, *nv), 0, 0, 0);
+            break;
+        case 5: {
+            ir_val x = pick(seed, v32, n32), y = pick(seed, v32, n32);
+            v32[n32++] = ir_carry(b, x, y, 0);
+            v32[n32++] = ir_ovf(b, x, y, 0);
+            continue;
+        }
+        case 6: r = ir_select(b, pick(seed, v32, n32), pick(seed, vals, *nv), pick(seed, vals, *nv)); break;
+        case 7: r = ir_setcc(b, (ir_cond)(rnd(seed) % 10), pick(seed, vals, *nv), pick(seed, vals, *nv)); vals = v32; nv = &n32; break;
+        case 8: r = ir_clz(b, pick(seed, vals, *nv)); break;
+        case 9: {
+            unsigned bits = wide ? 64 : 32, pos = rnd(seed) % bits, len2 = 1 + rnd(seed) % (bits - pos);
+            r = rnd(seed) & 1 ? ir_extract(b, pick(seed, vals, *nv), pos, len2)
+                              : ir_deposit(b, pick(seed, vals, *nv), pick(seed, vals, *nv), pos, len2);
+            break;
+        }
+        case 10: r = wide ? ir_trunc(b, pick(seed, v64, n64)) : ir_sext(b, IR_I64, pick(seed, v32, n32), 8 << (rnd(seed) % 3)); vals = wide ? v32 : v64; nv = wide ? &n32 : &n64; break;
+        default:
+            ir_set(b, REGOFF(rnd(seed) % 8), pick(seed, v32, n32));
+            continue;
+        }
+        vals[(*nv)++] = r;
+    }
+    for (int i = 0; i < 8; i++) ir_set(b, REGOFF(i), pick(seed, v32, n32));
+    ir_set(b, REGOFF(4), ir_trunc(b, pick(seed, v64, n64)));
+    ir_set(b, REGOFF(5), ir_trunc(b, ir_shr(b, pick(seed, v64, n64), ir_const64(b, 32))));
+    ir_exit(b, 0, 0);
+}
+
+static void test_ir_random_blocks_optimized_equal_unoptimized(void **st)
+{
+    uint64_t seed = 0xfeedbeef;
+    ir_block b, o;
+    ir_block_init(&b);
+    ir_block_init(&o);
+    ir_rig r;
+    ir_rig_new(&r);
+    const unsigned blocks = 20000;
+    for (unsigned k = 0; k < blocks; k++) {
+        ir_block_reset(&b);
+        random_ir_block(&seed, &b);
+        char msg[256];
+        const char *err = ir_verify(&b, msg, sizeof msg);
+        if (err) fail_msg("generated block %u is invalid: %s", k, err);
+        uint32_t init[8];
+        for (int i = 0; i < 8; i++) init[i] = rnd(&seed) % 3 ? rnd(&seed) : (uint32_t)(rnd(&seed) % 5) - 2;
+        /* Unoptimized. */
+        memcpy(r.s.r, init, sizeof init);
+        run_ir(&r, &b);
+        uint32_t want[8];
+        memcpy(want, r.s.r, sizeof want);
+        /* Optimized copy. */
+        ir_block_reset(&o);
+        free(o.insns);
+        free(o.args);
+        o = b;
+        o.insns = malloc(b.cap * sizeof *b.insns);
+        memcpy(o.insns, b.insns, b.n * sizeof *b.insns);
+        o.args = NULL;
+        o.argcap = o.nargs = 0;
+        ir_optimize(&o, IR_OPT_ALL);
+        err = ir_verify(&o, msg, sizeof msg);
+        if (err) fail_msg("optimized block %u is invalid: %s", k, err);
+        memcpy(r.s.r, init, sizeof init);
+        run_ir(&r, &o);
+        if (memcmp(want, r.s.r, sizeof want)) {
+            ir_print(&b, stderr);
+            fprintf(stderr, "--- optimized\n");
+            ir_print(&o, stderr);
+            for (int i = 0; i < 8; i++) fprintf(stderr, "r%d want 0x%x got 0x%x\n", i, want[i], r.s.r[i]);
+            fail_msg("block %u: optimized result differs", k);
+        }
+    }
+    free(o.insns);
+    o.insns = NULL;
+    ir_block_free(&o);
+    ir_block_free(&b);
+    ir_rig_free(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_jit_toy_loop_computes_sum),
+        cmocka_unit_test(test_jit_scheduler_time_is_instructions_times_period),
+        cmocka_unit_test(test_jit_random_programs_match_reference_at_exact_budgets),
+        cmocka_unit_test(test_jit_budget_stops_exactly_inside_a_block),
+        cmocka_unit_test(test_jit_fault_in_block_is_precise),
+        cmocka_unit_test(test_jit_unhandled_fault_stops_the_run_with_pc),
+        cmocka_unit_test(test_jit_helper_raise_is_precise),
+        cmocka_unit_test(test_jit_store_into_running_block_takes_effect),
+        cmocka_unit_test(test_jit_store_into_other_block_retranslates_it),
+        cmocka_unit_test(test_jit_data_endianness_is_part_of_the_block_key),
+        cmocka_unit_test(test_jit_interrupt_wakes_halted_cpu_at_block_boundary),
+        cmocka_unit_test(test_ir_verifier_rejects_malformed_blocks),
+        cmocka_unit_test(test_ir_flags_nobody_reads_are_removed),
+        cmocka_unit_test(test_ir_forwarding_removes_reloads_and_dead_sets),
+        cmocka_unit_test(test_ir_random_blocks_optimized_equal_unoptimized),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
