@@ -429,12 +429,20 @@ loom_err loom__events_save(loom_sim *sim, loom_buf *b);
 loom_err loom__events_restore(loom_sim *sim, loom_buf *b);
 
 #define SAVE_MAGIC 0x4d4f4f4cu /* "LOOM" */
-#define SAVE_VERSION 1u
+#define SAVE_VERSION 2u /* 2: a directory of instances follows the header */
 
 loom_err loom_sim_save(loom_sim *sim, loom_buf *b)
 {
     loom_buf_put_u32(b, SAVE_MAGIC);
     loom_buf_put_u32(b, SAVE_VERSION);
+    /* Every instance by name and type, first, so a restore into a board
+     * that lacks one can say which before anything else disagrees. */
+    loom_buf_put_u32(b, (uint32_t)sim->insts.n);
+    for (size_t i = 0; i < sim->insts.n; i++) {
+        loom_inst *inst = sim->insts.v[i];
+        loom_buf_put_str(b, inst->name);
+        loom_buf_put_str(b, inst->type->name);
+    }
     loom_err e = loom__events_save(sim, b);
     if (e) return e;
     loom_buf_put_u64(b, sim->insns_total);
@@ -458,10 +466,29 @@ loom_err loom_sim_save(loom_sim *sim, loom_buf *b)
     return b->bad ? loom_sim_error(sim, LOOM_E_NOMEM, "saving state: out of memory") : LOOM_OK;
 }
 
-loom_err loom_sim_restore(loom_sim *sim, loom_buf *b)
+static loom_err check_instance(loom_sim *sim, const char *name, const char *type)
+{
+    loom_inst *inst = name ? loom_sim_find_inst(sim, name) : NULL;
+    if (!inst || strcmp(inst->type->name, type))
+        return loom_sim_error(sim, LOOM_E_NOTFOUND,
+                              "saved state has instance '%s' of type '%s' that this board lacks",
+                              name, type);
+    return LOOM_OK;
+}
+
+static loom_err sim_restore(loom_sim *sim, loom_buf *b)
 {
     if (loom_buf_get_u32(b) != SAVE_MAGIC || loom_buf_get_u32(b) != SAVE_VERSION)
         return loom_sim_error(sim, LOOM_E_FORMAT, "not a saved Loom state (or a different version)");
+    uint32_t ndir = loom_buf_get_u32(b);
+    for (uint32_t i = 0; i < ndir && !b->bad; i++) {
+        char *name = loom_buf_get_str(b), *type = loom_buf_get_str(b);
+        loom_err e = b->bad ? LOOM_OK : check_instance(sim, name, type);
+        free(name);
+        free(type);
+        if (e) return e;
+    }
+    if (b->bad) return loom_sim_error(sim, LOOM_E_FORMAT, "saved state is truncated");
     loom_err e = loom__events_restore(sim, b);
     if (e) return e;
     sim->insns_total = loom_buf_get_u64(b);
@@ -481,13 +508,8 @@ loom_err loom_sim_restore(loom_sim *sim, loom_buf *b)
         char *name = loom_buf_get_str(b), *type = loom_buf_get_str(b);
         uint64_t len = loom_buf_get_u64(b);
         loom_inst *inst = name ? loom_sim_find_inst(sim, name) : NULL;
-        e = LOOM_OK;
-        if (b->bad)
-            e = loom_sim_error(sim, LOOM_E_FORMAT, "saved state is truncated");
-        else if (!inst || strcmp(inst->type->name, type))
-            e = loom_sim_error(sim, LOOM_E_NOTFOUND,
-                               "saved state has instance '%s' of type '%s' that this board lacks",
-                               name, type);
+        e = b->bad ? loom_sim_error(sim, LOOM_E_FORMAT, "saved state is truncated")
+                   : check_instance(sim, name, type);
         free(name);
         free(type);
         if (e) return e;
@@ -502,6 +524,29 @@ loom_err loom_sim_restore(loom_sim *sim, loom_buf *b)
                                   b->pos - start, len);
     }
     return LOOM_OK;
+}
+
+loom_err loom_sim_restore(loom_sim *sim, loom_buf *b)
+{
+    /* Bad input must not leave a half-restored simulation (time moved,
+     * events dropped, some models restored): keep the current state and
+     * put it back if the restore fails. */
+    loom_buf undo;
+    loom_buf_init(&undo);
+    loom_err e = loom_sim_save(sim, &undo);
+    if (!e) e = sim_restore(sim, b);
+    if (e && undo.len && !undo.bad) {
+        char *why = loom_strdup(loom_sim_last_error(sim));
+        loom_err ue = sim_restore(sim, &undo);
+        if (ue) /* a model whose save and restore disagree */
+            loom_sim_error(sim, e, "%s; rolling back failed too: %s", why ? why : "restore failed",
+                           loom_sim_last_error(sim));
+        else
+            loom_sim_error(sim, e, "%s", why ? why : "restore failed");
+        free(why);
+    }
+    loom_buf_free(&undo);
+    return e;
 }
 
 void loom_sim_reset(loom_sim *sim)

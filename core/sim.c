@@ -267,7 +267,7 @@ loom_err loom__events_save(loom_sim *sim, loom_buf *b)
     /* Save in firing order so the saved bytes do not depend on heap shape. */
     loom_event **sorted = malloc((sim->heap_n ? sim->heap_n : 1) * sizeof *sorted);
     if (!sorted) return LOOM_E_NOMEM;
-    memcpy(sorted, sim->heap, sim->heap_n * sizeof *sorted);
+    if (sim->heap_n) memcpy(sorted, sim->heap, sim->heap_n * sizeof *sorted);
     for (size_t i = 1; i < sim->heap_n; i++) {
         loom_event *x = sorted[i];
         size_t j = i;

@@ -70,13 +70,12 @@ void x86_buf_init(x86_buf *b, void *mem, size_t size)
  * fields. */
 static unsigned sz(unsigned size)
 {
+    assert(size == 8 || size == 16 || size == 32 || size == 64);
     switch (size) {
     case 8: return REG8 | RM8;
     case 16: return P66;
-    case 32: return 0;
     case 64: return W;
     }
-    assert(!"operand size must be 8, 16, 32 or 64");
     return 0;
 }
 
@@ -114,7 +113,7 @@ static void prefixes(insn *i, unsigned f, int reg, int index, int rm)
     if (f & LOCK) put(i, 0xF0);
     unsigned rex = (f & W ? 8 : 0) | (reg >= 8 ? 4 : 0) | (index >= 8 ? 2 : 0) | (rm >= 8 ? 1 : 0);
     if (rex || ((f & REG8) && is_byte_hi(reg)) || ((f & RM8) && is_byte_hi(rm)))
-        put(i, 0x40 | rex);
+        put(i, (uint8_t)(0x40 | rex));
 }
 
 /* Opcode bytes, most significant first: 0x0FAF is 0F AF. */
@@ -132,13 +131,14 @@ static uint8_t modrm(unsigned mod, int reg, int rm)
 
 static void mem_operand(insn *i, int reg, const x86_mem *m)
 {
-    static const uint8_t scale_bits[9] = { [1] = 0, [2] = 1, [4] = 2, [8] = 3 };
+    /* index 100 means "no index", so RSP can never be one */
     assert(m->index != X86_RSP && m->index >= X86_NOREG && m->index <= X86_R15);
     assert(m->index == X86_NOREG || m->scale == 1 || m->scale == 2 || m->scale == 4 || m->scale == 8);
-    unsigned ss = m->index == X86_NOREG ? 0 : scale_bits[m->scale];
+    unsigned ss = m->index == X86_NOREG ? 0 : m->scale == 8 ? 3 : m->scale == 4 ? 2 : m->scale == 2 ? 1 : 0;
     int index = m->index == X86_NOREG ? 4 : m->index; /* SIB index 100: none */
 
     if (m->base == X86_RIP) {
+        assert(m->index == X86_NOREG);
         put(i, modrm(0, reg, 5));
         put_le(i, (uint32_t)m->disp, 4);
         return;
@@ -167,9 +167,9 @@ static void mem_operand(insn *i, int reg, const x86_mem *m)
 
 /* The common shape: prefixes, REX, opcode, ModRM with reg (a register or an
  * opcode extension) and rm (a register, or memory when m is set), then an
- * immediate of ilen bytes. Returns where it landed, or NULL. */
-static uint8_t *emit(x86_buf *b, unsigned f, uint32_t opc, int reg, int rm, const x86_mem *m,
-                     unsigned ilen, int64_t imm)
+ * immediate of ilen bytes. */
+static void emit(x86_buf *b, unsigned f, uint32_t opc, int reg, int rm, const x86_mem *m,
+                 unsigned ilen, int64_t imm)
 {
     insn i = { .n = 0 };
     if (m)
@@ -182,7 +182,7 @@ static uint8_t *emit(x86_buf *b, unsigned f, uint32_t opc, int reg, int rm, cons
     else
         put(&i, modrm(3, reg, rm));
     put_le(&i, (uint64_t)imm, ilen);
-    return commit(b, &i);
+    commit(b, &i);
 }
 
 static void rr(x86_buf *b, unsigned f, uint32_t opc, int reg, int rm)
