@@ -410,7 +410,11 @@ loom_stop_reason loom_sched_round_robin(loom_sim *sim, void *opaque, loom_time u
         if (sim->stop != LOOM_STOP_NONE) return sim->stop;
         if (sim->now >= until) return LOOM_STOP_TIME_LIMIT;
 
-        loom_time end = sim->now + sim->quantum;
+        /* With every runner waiting, jump straight to the next event. */
+        bool any_ready = false;
+        for (size_t i = 0; i < sim->nrunners && !any_ready; i++)
+            any_ready = !sim->runners[i].ops->idle || !sim->runners[i].ops->idle(sim->runners[i].opaque);
+        loom_time end = any_ready ? sim->now + sim->quantum : LOOM_TIME_MAX;
         if (end < sim->now || end > until) end = until;
         loom_time next_ev = loom_sim_next_event(sim);
         if (next_ev < end) end = next_ev;

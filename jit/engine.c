@@ -157,7 +157,8 @@ static void mark_code_page(jit_engine *e, uint64_t page)
              * the slow path. */
             for (unsigned m = 0; m < JIT_MAX_MMU; m++)
                 for (unsigned k = 0; k < JIT_TLB_SIZE; k++)
-                    if (c->tlb[m][k].paddr == page && !(c->tlb[m][k].write_tag & JIT_TLB_INVALID))
+                    if ((c->tlb[m][k].paddr & ~(uint64_t)JIT_TLB_NOEXEC) == page &&
+                        !(c->tlb[m][k].write_tag & JIT_TLB_INVALID))
                         c->tlb[m][k].write_tag |= JIT_TLB_CODE;
         }
     }

@@ -84,14 +84,16 @@ typedef struct jit_guest {
     unsigned nhelpers;
 } jit_guest;
 
-/* One soft-TLB entry: tags are page addresses with low flag bits; a tag
- * that matches with no flag bits set means the fast path (host = addr +
- * addend) is allowed. */
-enum { JIT_TLB_INVALID = 1, JIT_TLB_MMIO = 2, JIT_TLB_CODE = 4 };
+/* One soft-TLB entry, 32 bytes so native code indexes it with a shift. Tags
+ * are page addresses with low flag bits; a tag that matches with no flag
+ * bits set means the fast path (host = addr + addend) is allowed. Fetches
+ * are never on a fast path: they use the read tag, and the physical page
+ * word says whether execution is allowed. */
+enum { JIT_TLB_INVALID = 1, JIT_TLB_MMIO = 2, JIT_TLB_CODE = 4, JIT_TLB_NOEXEC = 8 };
 typedef struct jit_tlb_entry {
-    uint64_t read_tag, write_tag, fetch_tag;
+    uint64_t read_tag, write_tag;
     uintptr_t addend;   /* host address minus guest virtual address */
-    uint64_t paddr;     /* physical page */
+    uint64_t paddr;     /* physical page | JIT_TLB_NOEXEC */
 } jit_tlb_entry;
 
 typedef enum jit_backend { JIT_BACKEND_INTERP = 0, JIT_BACKEND_X86 = 1 } jit_backend;

@@ -29,7 +29,7 @@ void jit_tlb_flush(jit_cpu *c)
     if (!c->tlb) return;
     for (unsigned m = 0; m < JIT_MAX_MMU; m++)
         for (unsigned i = 0; i < JIT_TLB_SIZE; i++)
-            c->tlb[m][i] = (jit_tlb_entry){JIT_TLB_INVALID, JIT_TLB_INVALID, JIT_TLB_INVALID, 0, 0};
+            c->tlb[m][i] = (jit_tlb_entry){JIT_TLB_INVALID, JIT_TLB_INVALID, 0, 0};
 }
 
 void jit_tlb_flush_page(jit_cpu *c, uint64_t vaddr)
@@ -37,7 +37,7 @@ void jit_tlb_flush_page(jit_cpu *c, uint64_t vaddr)
     if (!c->tlb) return;
     unsigned idx = (unsigned)(vaddr >> c->guest->page_bits) & (JIT_TLB_SIZE - 1);
     for (unsigned m = 0; m < JIT_MAX_MMU; m++)
-        c->tlb[m][idx] = (jit_tlb_entry){JIT_TLB_INVALID, JIT_TLB_INVALID, JIT_TLB_INVALID, 0, 0};
+        c->tlb[m][idx] = (jit_tlb_entry){JIT_TLB_INVALID, JIT_TLB_INVALID, 0, 0};
 }
 
 bool jit_page_has_code(const jit_cpu *c, uint64_t paddr);
@@ -58,16 +58,17 @@ static bool tlb_fill(jit_cpu *c, uint64_t vaddr, jit_access acc, unsigned mmu, j
     jit_tlb_entry *e = &c->tlb[mmu][idx];
     loom_dmi d;
     bool dmi = loom_bus_get_dmi(c->bus, ppage, &d) && d.start <= ppage && d.end >= (ppage | ~pm);
-    uint64_t fast = dmi ? 0 : JIT_TLB_MMIO;
-    e->read_tag = (prot & 1) ? vpage | (dmi && (d.rights & LOOM_DMI_READ) ? 0 : JIT_TLB_MMIO) : JIT_TLB_INVALID;
-    e->fetch_tag = (prot & 4) ? vpage | (dmi && (d.rights & LOOM_DMI_READ) ? 0 : JIT_TLB_MMIO) : JIT_TLB_INVALID;
+    /* A fetch needs read rights in the entry, so code that is execute-only
+     * still gets a read tag; data reads then check the read permission in
+     * the slow path only if the guest marked the page no-read (rare). */
+    e->read_tag = (prot & 5) ? vpage | (dmi && (d.rights & LOOM_DMI_READ) ? 0 : JIT_TLB_MMIO) : JIT_TLB_INVALID;
+    if ((prot & 5) == 4) e->read_tag |= JIT_TLB_MMIO; /* execute-only: data reads take the slow path */
     e->write_tag = (prot & 2) ? vpage | (dmi && (d.rights & LOOM_DMI_WRITE) ? 0 : JIT_TLB_MMIO) : JIT_TLB_INVALID;
     /* Stores to a page with translated code take the slow path, which
      * invalidates that code. */
     if ((prot & 2) && jit_page_has_code(c, ppage)) e->write_tag |= JIT_TLB_CODE;
     e->addend = dmi ? (uintptr_t)(d.host + (ppage - d.start)) - (uintptr_t)vpage : 0;
-    e->paddr = ppage;
-    (void)fast;
+    e->paddr = ppage | ((prot & 4) ? 0 : JIT_TLB_NOEXEC);
     return true;
 }
 
@@ -79,8 +80,9 @@ static jit_tlb_entry *lookup(jit_cpu *c, uint64_t addr, jit_access acc, unsigned
     uint64_t page = addr & page_mask(c);
     jit_tlb_entry *e = &c->tlb[mmu][idx];
     for (int attempt = 0; attempt < 2; attempt++) {
-        uint64_t t = acc == JIT_WRITE ? e->write_tag : acc == JIT_FETCH ? e->fetch_tag : e->read_tag;
-        if ((t & page_mask(c)) == page && !(t & JIT_TLB_INVALID)) {
+        uint64_t t = acc == JIT_WRITE ? e->write_tag : e->read_tag;
+        bool exec_ok = acc != JIT_FETCH || !(e->paddr & JIT_TLB_NOEXEC);
+        if ((t & page_mask(c)) == page && !(t & JIT_TLB_INVALID) && exec_ok) {
             *tag = t;
             return e;
         }
@@ -139,7 +141,7 @@ static bool access_bytes(jit_cpu *c, uint64_t addr, uint8_t *buf, unsigned size,
     uint64_t tag;
     jit_tlb_entry *e = lookup(c, addr, acc, mmu, f, &tag);
     if (!e) return false;
-    uint64_t paddr = e->paddr | (addr & ~pm);
+    uint64_t paddr = (e->paddr & pm) | (addr & ~pm);
     if (tag & JIT_TLB_MMIO) return bus_access(c, paddr, buf, size, acc == JIT_WRITE, f);
     uint8_t *host = (uint8_t *)(uintptr_t)(addr + e->addend);
     if (acc == JIT_WRITE) {
@@ -196,7 +198,7 @@ bool jit_fetch(jit_tcx *t, uint64_t addr, unsigned size, uint32_t *insn)
                 t->fetch_fault = true;
                 return false;
             }
-            page = e->paddr;
+            page = e->paddr & pm;
         }
         bool known = false;
         for (unsigned k = 0; k < t->npages; k++) known |= t->pages[k] == page;

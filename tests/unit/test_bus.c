@@ -552,6 +552,49 @@ static void test_bus_alias_shows_a_window_with_offset(void **state)
     tgt_free(flash);
 }
 
+static void test_bus_boot_alias_in_its_own_space(void **state)
+{
+    loom_sim *sim = new_sim();
+    loom_bus *bus = loom_sim_memory(sim);
+    tgt *ram = tgt_new(sim, "ram", 0x10000, &dmi_ops);
+    assert_int_equal(loom_bus_map(bus, ram->region, 0x40000000, 0, NULL), LOOM_OK);
+    loom_region *boot, *mirror;
+    /* A boot alias: RAM at 0x40002000 shown again at 0. */
+    assert_int_equal(loom_region_new_alias(sim, "boot", 0x1000, bus, 0x40002000, &boot), LOOM_OK);
+    assert_int_equal(loom_bus_map(bus, boot, 0, 1, NULL), LOOM_OK);
+    assert_int_equal(rd32(bus, 0x10), loom_get_le(ram->mem + 0x2010, 4));
+    assert_int_equal(ram->log[0].off, 0x2010);
+    loom_dmi d;
+    assert_true(loom_bus_get_dmi(bus, 0x100, &d));
+    assert_int_equal(d.start, 0);
+    assert_int_equal(d.end, 0xfff);
+    assert_ptr_equal(d.host, ram->mem + 0x2000);
+    /* A revocation in the window reaches both addresses, once each. */
+    inval v = {0};
+    assert_int_equal(loom_bus_add_listener(bus, inval_fn, &v), LOOM_OK);
+    loom_region_invalidate_dmi(ram->region, 0x2100, 0x10);
+    assert_int_equal(v.n, 2);
+    assert_true(inval_saw(&v, 0x40002100, 0x4000210f));
+    assert_true(inval_saw(&v, 0x100, 0x10f));
+
+    /* A window that shows itself fails at the nesting limit, cleanly. */
+    assert_int_equal(loom_region_new_alias(sim, "mirror", 0x1000, bus, 0x80000000, &mirror), LOOM_OK);
+    assert_int_equal(loom_bus_map(bus, mirror, 0x80000000, 0, NULL), LOOM_OK);
+    uint8_t b[4];
+    assert_int_equal(txn_do(bus, LOOM_READ, 0x80000010, b, 4), LOOM_RESP_GENERIC_ERROR);
+    assert_int_equal(txn_do(bus, LOOM_DEBUG_READ, 0x80000010, b, 4), LOOM_RESP_GENERIC_ERROR);
+    assert_false(loom_bus_get_dmi(bus, 0x80000010, &d));
+    v.n = 0;
+    loom_bus_invalidate_dmi(bus, 0x80000000, 0x80000fff);
+    assert_true(v.n > 1 && v.n < 100);
+    /* A container may not hold itself. */
+    loom_region *self;
+    assert_int_equal(loom_region_new_container(sim, "self", 0x1000, bus, &self), LOOM_OK);
+    assert_int_equal(loom_bus_map(bus, self, 0x90000000, 0, NULL), LOOM_E_INVAL);
+    loom_sim_free(sim);
+    tgt_free(ram);
+}
+
 static void test_bus_alias_loop_fails_cleanly(void **state)
 {
     loom_sim *sim = new_sim();
@@ -924,6 +967,7 @@ int main(void)
         cmocka_unit_test(test_bus_port_io_space_is_64_kib),
         cmocka_unit_test(test_bus_container_routes_into_its_nested_space),
         cmocka_unit_test(test_bus_alias_shows_a_window_with_offset),
+        cmocka_unit_test(test_bus_boot_alias_in_its_own_space),
         cmocka_unit_test(test_bus_alias_loop_fails_cleanly),
         cmocka_unit_test(test_bus_container_loop_fails_cleanly),
         cmocka_unit_test(test_bus_debug_accesses_never_call_transport),
