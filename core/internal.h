@@ -90,6 +90,7 @@ struct loom_sim {
     struct assoc { const void *key; void *data; } *assoc;
     size_t nassoc;
 
+    int jit_choice;
     uint64_t insn_limit;  /* 0: none */
     uint64_t insns_total; /* retired by every CPU */
 };

@@ -5,6 +5,7 @@
 
 #include "engine.h"
 #include "opt.h"
+#include "x86/backend.h"
 
 #define HASH_BITS 14
 #define PAGE_HASH_BITS 12
@@ -32,6 +33,7 @@ struct jit_engine {
     size_t ncpus;
     ir_block scratch;
     jit_stats stats;
+    x86_cache *x86;
 };
 
 static uint32_t hash_key(uint64_t pc, uint64_t flags)
@@ -54,12 +56,20 @@ loom_err jit_engine_new(loom_sim *sim, const jit_guest *g, jit_backend backend, 
     const char *v = getenv("LOOM_JIT_VERIFY");
     e->verify = v && *v && *v != '0';
     ir_block_init(&e->scratch);
+    if (backend == JIT_BACKEND_X86) {
+        loom_err err = jit_x86_cache_new(64u << 20, &e->x86);
+        if (err) {
+            free(e);
+            return loom_sim_error(sim, err, "cannot map the code cache (64 MiB, write xor execute)");
+        }
+    }
     *out = e;
     return LOOM_OK;
 }
 
 void jit_block_free(jit_block *tb)
 {
+    free(tb->x86_descs);
     free(tb->insns);
     free(tb->args);
     free(tb->label_pos);
@@ -101,6 +111,7 @@ static void flush_now(jit_engine *e)
     }
     clear_jump_caches(e);
     free_zombies(e);
+    if (e->x86) jit_x86_cache_reset(e->x86);
     e->bytes = 0;
     e->flush_pending = false;
     e->stats.flushes++;
@@ -115,10 +126,12 @@ void jit_engine_free(jit_engine *e)
     free(e->zombies);
     free(e->cpus);
     ir_block_free(&e->scratch);
+    jit_x86_cache_free(e->x86);
     free(e);
 }
 
 jit_backend jit_engine_backend(const jit_engine *e) { return e->backend; }
+x86_cache *jit_engine_x86(jit_engine *e) { return e->x86; }
 jit_stats jit_engine_stats(const jit_engine *e) { return e->stats; }
 
 /* ---- Pages holding translated code -------------------------------------- */
@@ -335,6 +348,17 @@ static jit_block *translate(jit_cpu *c, uint64_t pc, uint64_t flags, uint32_t ca
     tb->end_pc = t.pc;
     tb->page[0] = t.npages ? t.pages[0] : pc & pm;
     tb->page[1] = t.npages > 1 ? t.pages[1] : tb->page[0];
+    if (e->x86) {
+        tb->code = jit_x86_compile(e->x86, tb, g, c->user_mode);
+        /* A full cache is flushed before the next block; until then this
+         * one is interpreted, which gives the same result. */
+        if (!tb->code) e->flush_pending = true;
+        else if (loom_log_enabled(e->sim, LOOM_LOG_OUT_ASM)) {
+            loom_log(e->sim, LOOM_LOG_OUT_ASM, "OUT: pc 0x%llx, %u bytes at %p\n", (unsigned long long)pc,
+                     tb->code_len, tb->code);
+            jit_x86_disassemble(tb->code, tb->code_len, loom_log_stream(e->sim));
+        }
+    }
     e->bytes += sizeof *tb + tb->n * sizeof *tb->insns + tb->nargs * sizeof *tb->args;
     e->stats.blocks_translated++;
     e->stats.insns_translated += tb->guest_insns;
@@ -454,7 +478,19 @@ loom_cpu_exit jit_exec(jit_cpu *c, uint64_t max, uint64_t *done)
         }
         uint32_t retired = 0, reason = 0;
         c->smc_hit = false;
-        jit_end end = jit_interp(c, tb, &retired, &reason);
+        jit_end end;
+        if (tb->code) {
+            uint64_t w = jit_x86_run(e->x86, c, tb->code);
+            end = (jit_end)(w & 3);
+            reason = (uint32_t)(w >> 2) & 63;
+            retired = (uint32_t)(w >> 8) & 0xffffff;
+            if (end == JIT_END_RAISED) {
+                retired -= c->raised != 2;
+                c->raised = 0;
+            }
+        } else {
+            end = jit_interp(c, tb, &retired, &reason);
+        }
         c->smc_hit = false;
         c->budget -= (int32_t)retired;
         c->insns += retired;

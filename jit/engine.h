@@ -17,6 +17,9 @@ struct jit_block {
     uint64_t *args;
     uint32_t nargs;
     uint32_t *label_pos;   /* label number -> instruction index */
+    void *code;            /* native code (execute view), or NULL: interpreted */
+    uint32_t code_len;
+    void *x86_descs;       /* what the native slow paths need, owned here */
     jit_block *hash_next;
 };
 
@@ -27,6 +30,8 @@ void jit_block_free(jit_block *tb);
 /* Interpret one block. Returns the instructions retired and how it ended. */
 typedef enum jit_end { JIT_END_NEXT, JIT_END_EXIT, JIT_END_FAULT, JIT_END_RAISED } jit_end;
 jit_end jit_interp(jit_cpu *c, jit_block *tb, uint32_t *retired, uint32_t *reason);
+
+struct x86_cache *jit_engine_x86(jit_engine *e);
 
 /* Called by stores that hit a page holding translated code. */
 void jit_smc_write(jit_cpu *c, uint64_t addr, unsigned size);

@@ -91,6 +91,11 @@ bool loom_cpu_exit_requested(const loom_cpu *cpu);
  * the run stops with LOOM_STOP_INSN_LIMIT once it is reached. 0: none. */
 void loom_sim_set_insn_limit(loom_sim *sim, uint64_t max_insns);
 
+/* Which JIT back end new CPUs of this simulation use (--jit). */
+typedef enum loom_jit_choice { LOOM_JIT_NATIVE = 0, LOOM_JIT_INTERP = 1 } loom_jit_choice;
+void loom_sim_set_jit(loom_sim *sim, loom_jit_choice j);
+loom_jit_choice loom_sim_jit(const loom_sim *sim);
+
 /* The model type "cpu" that boards use to place CPUs (see platforms/). */
 extern const struct loom_model_type loom_cpu_model_type;
 

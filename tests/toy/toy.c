@@ -256,7 +256,8 @@ static loom_err toy_init(loom_cpu *cpu, void *state, const char *model)
     loom_sim *sim = loom_cpu_sim(cpu);
     jit_engine *e = loom_sim_assoc(sim, &toy_guest);
     if (!e) {
-        loom_err err = jit_engine_new(sim, &toy_guest, JIT_BACKEND_INTERP, &e);
+        jit_backend be = loom_sim_jit(sim) == LOOM_JIT_INTERP ? JIT_BACKEND_INTERP : JIT_BACKEND_X86;
+        loom_err err = jit_engine_new(sim, &toy_guest, be, &e);
         if (!err) err = loom_sim_set_assoc(sim, &toy_guest, e, engine_destroy);
         if (err) return err;
     }

@@ -14,6 +14,10 @@
 #include "eval.h"
 #include "opt.h"
 #include "toy.h"
+#include "x86/backend.h"
+
+/* Every engine test runs on both back ends. */
+static loom_jit_choice backend = LOOM_JIT_NATIVE;
 
 #define RAM_BASE 0x1000u
 #define RAM_SIZE 0x10000u
@@ -51,6 +55,7 @@ static void rig_new(rig *r, const uint32_t *prog, size_t n)
 {
     memset(r, 0, sizeof *r);
     assert_int_equal(loom_sim_new(&r->sim), LOOM_OK);
+    loom_sim_set_jit(r->sim, backend);
     assert_int_equal(loom_sim_register_arch(r->sim, &toy_arch), LOOM_OK);
     r->ram = calloc(1, RAM_SIZE);
     loom_region *reg;
@@ -428,16 +433,20 @@ typedef struct ir_rig {
     toy_state s;
     jit_engine *e;
     loom_sim *sim;
+    bool native;
 } ir_rig;
 
-static void ir_rig_new(ir_rig *r)
+static void ir_rig_new_on(ir_rig *r, bool native)
 {
     memset(r, 0, sizeof *r);
+    r->native = native;
     assert_int_equal(loom_sim_new(&r->sim), LOOM_OK);
-    assert_int_equal(jit_engine_new(r->sim, &toy_guest, JIT_BACKEND_INTERP, &r->e), LOOM_OK);
+    assert_int_equal(jit_engine_new(r->sim, &toy_guest, native ? JIT_BACKEND_X86 : JIT_BACKEND_INTERP, &r->e), LOOM_OK);
     static uint8_t mem[1];
     assert_int_equal(jit_cpu_init(&r->s.jc, r->e, NULL, loom_sim_memory(r->sim), mem, 0), LOOM_OK);
 }
+
+static void ir_rig_new(ir_rig *r) { ir_rig_new_on(r, false); }
 
 static void ir_rig_free(ir_rig *r)
 {
@@ -451,7 +460,18 @@ static void run_ir(ir_rig *r, ir_block *b)
     jit_block *tb = jit_block_from_ir(b, 0, 0);
     assert_non_null(tb);
     uint32_t retired, reason;
-    jit_interp(&r->s.jc, tb, &retired, &reason);
+    if (r->native) {
+        x86_cache *x = jit_engine_x86(r->e);
+        void *code = jit_x86_compile(x, tb, &toy_guest, true);
+        if (!code) {
+            jit_x86_cache_reset(x);
+            code = jit_x86_compile(x, tb, &toy_guest, true);
+        }
+        assert_non_null(code);
+        jit_x86_run(x, &r->s.jc, code);
+    } else {
+        jit_interp(&r->s.jc, tb, &retired, &reason);
+    }
     jit_block_free(tb);
 }
 
@@ -639,24 +659,77 @@ static void test_ir_random_blocks_optimized_equal_unoptimized(void **st)
     ir_rig_free(&r);
 }
 
+/* The same random blocks on the interpreter and on native code. */
+static void test_ir_random_blocks_native_equals_interpreter(void **st)
+{
+    uint64_t seed = 0xc0ffee;
+    ir_block b;
+    ir_block_init(&b);
+    ir_rig ri, rn;
+    ir_rig_new_on(&ri, false);
+    ir_rig_new_on(&rn, true);
+    const unsigned blocks = 20000;
+    for (unsigned k = 0; k < blocks; k++) {
+        ir_block_reset(&b);
+        random_ir_block(&seed, &b);
+        if (k & 1) ir_optimize(&b, IR_OPT_ALL);
+        uint32_t init[8];
+        for (int i = 0; i < 8; i++) init[i] = rnd(&seed) % 3 ? rnd(&seed) : (uint32_t)(rnd(&seed) % 5) - 2;
+        memcpy(ri.s.r, init, sizeof init);
+        memcpy(rn.s.r, init, sizeof init);
+        run_ir(&ri, &b);
+        run_ir(&rn, &b);
+        if (memcmp(ri.s.r, rn.s.r, sizeof ri.s.r)) {
+            ir_print(&b, stderr);
+            for (int i = 0; i < 8; i++) fprintf(stderr, "r%d interp 0x%x native 0x%x\n", i, ri.s.r[i], rn.s.r[i]);
+            jit_block *tb = jit_block_from_ir(&b, 0, 0);
+            x86_cache *x = jit_engine_x86(rn.e);
+            void *code = jit_x86_compile(x, tb, &toy_guest, true);
+            if (code) jit_x86_disassemble(code, tb->code_len, stderr);
+            jit_block_free(tb);
+            fail_msg("block %u: native code differs from the interpreter", k);
+        }
+    }
+    ir_block_free(&b);
+    ir_rig_free(&ri);
+    ir_rig_free(&rn);
+}
+
+static int on_interp(void **st)
+{
+    backend = LOOM_JIT_INTERP;
+    return 0;
+}
+
+static int on_native(void **st)
+{
+    backend = LOOM_JIT_NATIVE;
+    return 0;
+}
+
 int main(void)
 {
+    /* The guest-level tests, once per back end. */
+#define ENGINE_TESTS(setup)                                                                                 \
+    cmocka_unit_test_setup(test_jit_toy_loop_computes_sum, setup),                                        \
+    cmocka_unit_test_setup(test_jit_scheduler_time_is_instructions_times_period, setup),                  \
+    cmocka_unit_test_setup(test_jit_random_programs_match_reference_at_exact_budgets, setup),             \
+    cmocka_unit_test_setup(test_jit_budget_stops_exactly_inside_a_block, setup),                          \
+    cmocka_unit_test_setup(test_jit_fault_in_block_is_precise, setup),                                    \
+    cmocka_unit_test_setup(test_jit_unhandled_fault_stops_the_run_with_pc, setup),                        \
+    cmocka_unit_test_setup(test_jit_helper_raise_is_precise, setup),                                      \
+    cmocka_unit_test_setup(test_jit_store_into_running_block_takes_effect, setup),                        \
+    cmocka_unit_test_setup(test_jit_store_into_other_block_retranslates_it, setup),                       \
+    cmocka_unit_test_setup(test_jit_data_endianness_is_part_of_the_block_key, setup),                     \
+    cmocka_unit_test_setup(test_jit_interrupt_wakes_halted_cpu_at_block_boundary, setup)
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_jit_toy_loop_computes_sum),
-        cmocka_unit_test(test_jit_scheduler_time_is_instructions_times_period),
-        cmocka_unit_test(test_jit_random_programs_match_reference_at_exact_budgets),
-        cmocka_unit_test(test_jit_budget_stops_exactly_inside_a_block),
-        cmocka_unit_test(test_jit_fault_in_block_is_precise),
-        cmocka_unit_test(test_jit_unhandled_fault_stops_the_run_with_pc),
-        cmocka_unit_test(test_jit_helper_raise_is_precise),
-        cmocka_unit_test(test_jit_store_into_running_block_takes_effect),
-        cmocka_unit_test(test_jit_store_into_other_block_retranslates_it),
-        cmocka_unit_test(test_jit_data_endianness_is_part_of_the_block_key),
-        cmocka_unit_test(test_jit_interrupt_wakes_halted_cpu_at_block_boundary),
+        ENGINE_TESTS(on_interp),
+        ENGINE_TESTS(on_native),
         cmocka_unit_test(test_ir_verifier_rejects_malformed_blocks),
         cmocka_unit_test(test_ir_flags_nobody_reads_are_removed),
         cmocka_unit_test(test_ir_forwarding_removes_reloads_and_dead_sets),
         cmocka_unit_test(test_ir_random_blocks_optimized_equal_unoptimized),
+        cmocka_unit_test(test_ir_random_blocks_native_equals_interpreter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

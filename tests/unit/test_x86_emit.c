@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 /* jit/ has no library yet, so the emitter is compiled into this test. */
-#include "../../jit/x86/emit.c"
+#include "x86/emit.h"
 
 /* Each instruction gets its own 32-byte slot on both sides (padded with
  * int3 here, `.balign 32, 0xcc` there), so a wrong length is reported on the

@@ -1,0 +1,1093 @@
+/* The x86-64 back end. Register conventions inside generated code:
+ *   RBP  the jit_cpu (the guest state starts there)
+ *   R14  user mode: the host address of guest address 0
+ *   RSP  a frame of spill slots, one per IR value
+ *   RAX, RCX, RDX  scratch (division, shift counts, the memory fast path)
+ *   the rest hold IR values, allocated in one forward pass.
+ * Guest state written by SET stays in host registers and is written back at
+ * the block's exits, before branches and labels, before helpers that may
+ * look at the state, and in the out-of-line slow paths of memory accesses:
+ * never on the memory fast path. */
+#include "backend.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <Zydis/Zydis.h>
+
+#include "../eval.h"
+#include "emit.h"
+
+#define FRAME_SLOTS 4096
+#define FRAME_BYTES (FRAME_SLOTS * 8 + 8) /* +8 keeps RSP 16-byte aligned at calls */
+#define MAX_BLOCK_CODE (256u << 10)       /* the most one block may take */
+#define R_BASE X86_RBP
+#define R_GUEST_BASE X86_R14
+
+struct x86_cache {
+    uint8_t *rw, *rx;
+    size_t size, used, reset_to;
+    uint8_t *enter;  /* rw address of the trampoline */
+    uint8_t *exit;   /* rw address of the common epilogue */
+};
+
+static uint8_t *to_rx(const x86_cache *x, uint8_t *rw) { return x->rx + (rw - x->rw); }
+
+/* ---- The code cache --------------------------------------------------------- */
+
+static void emit_trampoline(x86_cache *x)
+{
+    x86_buf b;
+    x86_buf_init(&b, x->rw, x->size);
+    /* uint64_t enter(jit_cpu *c [rdi], void *code [rsi]) */
+    x->enter = b.p;
+    static const int saved[] = {X86_RBP, X86_RBX, X86_R12, X86_R13, X86_R14, X86_R15};
+    for (int i = 0; i < 6; i++) x86_push(&b, saved[i]);
+    x86_alu_ri(&b, X86_SUB, 64, X86_RSP, FRAME_BYTES);
+    x86_mov_rr(&b, 64, R_BASE, X86_RDI);
+    x86_mov_rm(&b, 64, R_GUEST_BASE, x86_mem_base(R_BASE, (int32_t)offsetof(jit_cpu, guest_base)));
+    x86_jmp_r(&b, X86_RSI);
+    /* Blocks leave with the exit word in EAX. */
+    x->exit = b.p;
+    x86_alu_ri(&b, X86_ADD, 64, X86_RSP, FRAME_BYTES);
+    for (int i = 5; i >= 0; i--) x86_pop(&b, saved[i]);
+    x86_ret(&b);
+    x->reset_to = (x86_buf_len(&b) + 63) & ~(size_t)63;
+    x->used = x->reset_to;
+}
+
+loom_err jit_x86_cache_new(size_t size, x86_cache **out)
+{
+    *out = NULL;
+    x86_cache *x = calloc(1, sizeof *x);
+    if (!x) return LOOM_E_NOMEM;
+    x->size = size;
+    /* Write xor execute: one memory object, a writable view to emit into
+     * and an executable view to run; no page is ever both. */
+    int fd = memfd_create("loom-jit", MFD_CLOEXEC);
+    if (fd < 0 || ftruncate(fd, (off_t)size) != 0) {
+        if (fd >= 0) close(fd);
+        free(x);
+        return LOOM_E_NOMEM;
+    }
+    x->rw = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    x->rx = mmap(NULL, size, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+    close(fd);
+    if (x->rw == MAP_FAILED || x->rx == MAP_FAILED) {
+        if (x->rw != MAP_FAILED) munmap(x->rw, size);
+        if (x->rx != MAP_FAILED) munmap(x->rx, size);
+        free(x);
+        return LOOM_E_NOMEM;
+    }
+    emit_trampoline(x);
+    *out = x;
+    return LOOM_OK;
+}
+
+void jit_x86_cache_free(x86_cache *x)
+{
+    if (!x) return;
+    munmap(x->rw, x->size);
+    munmap(x->rx, x->size);
+    free(x);
+}
+
+void jit_x86_cache_reset(x86_cache *x) { x->used = x->reset_to; }
+size_t jit_x86_cache_used(const x86_cache *x) { return x->used; }
+
+uint64_t jit_x86_run(x86_cache *x, jit_cpu *c, void *code)
+{
+    uint64_t (*enter)(jit_cpu *, void *) = (uint64_t (*)(jit_cpu *, void *))(void *)to_rx(x, x->enter);
+    return enter(c, code);
+}
+
+/* ---- Slow paths called from generated code --------------------------------------- */
+
+/* What a slow path needs to know about its access, kept with the block. */
+typedef struct x86_desc {
+    uint64_t pc;      /* of the guest instruction */
+    uint32_t extra;
+    uint8_t flags;    /* IR_MEM_* */
+    uint8_t mmu;
+    uint8_t op;       /* ir_op */
+    uint8_t rmw;      /* ir_rmw_op for RMW */
+} x86_desc;
+
+static void slow_fault(jit_cpu *c, const x86_desc *d, const jit_fault *f)
+{
+    c->guest->restore(c, d->pc, d->extra);
+    c->guest->raise_fault(c, f);
+    c->raised = 3; /* the instruction did not retire */
+}
+
+static uint64_t slow_load(jit_cpu *c, const x86_desc *d, uint64_t addr)
+{
+    uint64_t v = 0;
+    jit_fault f;
+    if (!jit_mem_load(c, addr, d->flags, d->mmu, &v, &f)) slow_fault(c, d, &f);
+    return v;
+}
+
+static void slow_store(jit_cpu *c, const x86_desc *d, uint64_t addr, uint64_t val)
+{
+    jit_fault f;
+    if (!jit_mem_store(c, addr, d->flags, d->mmu, val, &f)) slow_fault(c, d, &f);
+}
+
+/* Compare-and-exchange and read-modify-write: one host thread runs a
+ * system-mode simulation, so load then store is atomic for the guest; user
+ * mode goes through the same path for now. */
+static uint64_t slow_atomic(jit_cpu *c, const x86_desc *d, uint64_t addr, uint64_t b, uint64_t cc)
+{
+    uint64_t old = 0, nv;
+    jit_fault f;
+    unsigned bits = 8u << (d->flags & IR_MEM_SIZE_MASK);
+    uint64_t mask = bits == 64 ? ~0ull : (1ull << bits) - 1;
+    if (!jit_mem_load(c, addr, d->flags, d->mmu, &old, &f)) {
+        slow_fault(c, d, &f);
+        return 0;
+    }
+    old &= mask;
+    if (d->op == IR_CMPXCHG) {
+        if (old != (b & mask)) return old;
+        nv = cc;
+    } else {
+        switch (d->rmw) {
+        case IR_RMW_ADD: nv = old + b; break;
+        case IR_RMW_AND: nv = old & b; break;
+        case IR_RMW_OR: nv = old | b; break;
+        case IR_RMW_XOR: nv = old ^ b; break;
+        default: nv = b; break;
+        }
+    }
+    if (!jit_mem_store(c, addr, d->flags, d->mmu, nv, &f)) slow_fault(c, d, &f);
+    return old;
+}
+
+/* Operations the generator does not emit inline run through the same
+ * evaluator as the interpreter and the constant folder. */
+static uint64_t slow_eval(const ir_insn *i, uint64_t a, uint64_t b, uint64_t cc, uint64_t ta)
+{
+    uint64_t r = 0;
+    ir_eval(i, (ir_type)ta, a, b, cc, &r);
+    return r;
+}
+
+
+/* ---- The generator ------------------------------------------------------------ */
+
+/* Allocatable registers, callee-saved first: values in them survive calls. */
+static const int alloc_order[] = {X86_RBX, X86_R12, X86_R13, X86_R15, X86_RSI, X86_RDI,
+                                  X86_R8,  X86_R9,  X86_R10, X86_R11};
+#define NALLOC (int)(sizeof alloc_order / sizeof *alloc_order)
+
+static bool caller_saved(int r)
+{
+    return r == X86_RSI || r == X86_RDI || (r >= X86_R8 && r <= X86_R11) || r <= X86_RDX;
+}
+
+typedef struct pending_set {
+    uint32_t off;
+    uint8_t bytes;
+    ir_val v;
+} pending_set;
+
+#define MAX_PENDING 64
+#define MAX_FIXUPS 4096
+
+/* A rel32 field to fill in once hot and cold code have their final places. */
+enum { FIX_HOT, FIX_COLD, FIX_LABEL, FIX_EXIT };
+typedef struct fixup {
+    uint32_t field;   /* offset of the field in hot or cold code */
+    bool in_cold;
+    uint8_t kind;     /* what target is: a hot or cold offset, a label, the epilogue */
+    uint32_t target;
+} fixup;
+
+typedef struct gen {
+    x86_cache *x;
+    const jit_guest *g;
+    jit_block *tb;
+    const ir_insn *ins;
+    uint32_t n;
+    bool user;
+    x86_buf hot, cold;
+    uint8_t *cold_mem;
+    int8_t *reg;      /* host register of each value, or -1 */
+    uint8_t *in_slot; /* the value's spill slot holds it */
+    uint32_t *last;   /* last use */
+    uint16_t *pins;   /* pending SETs holding the value */
+    ir_val owner[16];
+    uint32_t locked;  /* registers the current instruction must keep */
+    pending_set pend[MAX_PENDING];
+    unsigned npend;
+    uint32_t started; /* INSN markers passed */
+    uint64_t cur_pc;
+    uint32_t cur_extra;
+    bool stored;      /* a store happened since the last INSN marker */
+    uint32_t pos;     /* the instruction being generated */
+    fixup *fix;
+    unsigned nfix;
+    x86_desc *descs;
+    unsigned ndescs, desc_cap;
+    uint32_t *label_hot;  /* label -> hot offset */
+    bool failed;
+} gen;
+
+static x86_mem slot(ir_val v) { return x86_mem_base(X86_RSP, (int32_t)(8 * v)); }
+static x86_mem state(uint32_t off) { return x86_mem_base(R_BASE, (int32_t)off); }
+static unsigned bits_of(const gen *g, ir_val v) { return ir_type_bits((ir_type)g->ins[v].type) == 64 ? 64 : 32; }
+static bool is_const(const gen *g, ir_val v) { return g->ins[v].op == IR_CONST; }
+
+static bool imm32_ok(const gen *g, ir_val v, int32_t *imm)
+{
+    if (!is_const(g, v)) return false;
+    uint64_t k = g->ins[v].imm;
+    if (bits_of(g, v) == 32) {
+        *imm = (int32_t)(uint32_t)k; /* a 32-bit operation uses the low bits */
+        return true;
+    }
+    if ((int64_t)k != (int64_t)(int32_t)k) return false;
+    *imm = (int32_t)k;
+    return true;
+}
+
+static void add_fixup(gen *g, uint8_t *field, bool in_cold, uint8_t kind, uint32_t target)
+{
+    if (!field) return; /* the buffer overflowed; the block fails */
+    if (g->nfix == MAX_FIXUPS) {
+        g->failed = true;
+        return;
+    }
+    x86_buf *b = in_cold ? &g->cold : &g->hot;
+    g->fix[g->nfix++] = (fixup){(uint32_t)(field - b->start), in_cold, kind, target};
+}
+
+/* Calls leave generated code for C: always through an absolute address,
+ * which does not depend on where the code ends up. */
+static void emit_call(x86_buf *b, const void *fn)
+{
+    x86_movabs(b, X86_RAX, (uint64_t)(uintptr_t)fn);
+    x86_call_r(b, X86_RAX);
+}
+
+/* Put v's value into its spill slot (if it is not there already). */
+static void spill(gen *g, ir_val v)
+{
+    if (g->in_slot[v] || is_const(g, v)) return;
+    if (g->reg[v] < 0) return;
+    x86_mov_mr(&g->hot, 64, slot(v), g->reg[v]);
+    g->in_slot[v] = 1;
+}
+
+static void release(gen *g, int r)
+{
+    ir_val v = g->owner[r];
+    if (v) g->reg[v] = -1;
+    g->owner[r] = 0;
+}
+
+static bool dead(const gen *g, ir_val v) { return g->last[v] <= g->pos && !g->pins[v]; }
+
+/* A free register, evicting a value if needed. */
+static int grab(gen *g, bool want_callee_saved)
+{
+    int best = -1;
+    for (int k = 0; k < NALLOC; k++) {
+        int r = alloc_order[k];
+        if (g->locked & (1u << r)) continue;
+        if (!g->owner[r]) return r;
+        /* Operands of the current instruction are not free yet, even at
+         * their last use: only def() may take over such a register. */
+        ir_val o = g->owner[r];
+        if (g->last[o] < g->pos && !g->pins[o]) {
+            release(g, r);
+            return r;
+        }
+    }
+    /* Evict the value used furthest ahead. */
+    uint32_t far = 0;
+    for (int k = 0; k < NALLOC; k++) {
+        int r = alloc_order[k];
+        if (g->locked & (1u << r)) continue;
+        if (g->last[g->owner[r]] >= far) {
+            far = g->last[g->owner[r]];
+            best = r;
+        }
+    }
+    if (best < 0) {
+        g->failed = true;
+        return X86_RBX;
+    }
+    spill(g, g->owner[best]);
+    release(g, best);
+    (void)want_callee_saved;
+    return best;
+}
+
+static void bind(gen *g, int r, ir_val v)
+{
+    g->owner[r] = v;
+    g->reg[v] = (int8_t)r;
+    g->in_slot[v] = 0;
+}
+
+/* v in some register, loaded or materialized if needed; locked for the
+ * rest of the current instruction. */
+static int use(gen *g, ir_val v)
+{
+    int r = g->reg[v];
+    if (r < 0) {
+        r = grab(g, false);
+        if (is_const(g, v))
+            x86_load_imm(&g->hot, r, g->ins[v].imm);
+        else
+            x86_mov_rm(&g->hot, 64, r, slot(v));
+        g->owner[r] = v;
+        g->reg[v] = (int8_t)r;
+        /* A reloaded value is still in its slot. */
+        g->in_slot[v] = !is_const(g, v);
+    }
+    g->locked |= 1u << r;
+    return r;
+}
+
+/* Load v into a scratch register (RAX, RCX, RDX) without allocating. */
+static void load_into(gen *g, int r, ir_val v)
+{
+    if (g->reg[v] >= 0) x86_mov_rr(&g->hot, 64, r, g->reg[v]);
+    else if (is_const(g, v)) x86_load_imm(&g->hot, r, g->ins[v].imm);
+    else x86_mov_rm(&g->hot, 64, r, slot(v));
+}
+
+/* A register for the result of the current instruction. If operand a dies
+ * here, its register is reused (two-address form). */
+static int def(gen *g, ir_val v, ir_val a)
+{
+    int r;
+    if (a && g->reg[a] >= 0 && dead(g, a) && !is_const(g, a)) {
+        r = g->reg[a];
+        release(g, r);
+    } else {
+        r = grab(g, false);
+        if (a) {
+            if (g->reg[a] >= 0) x86_mov_rr(&g->hot, 64, r, g->reg[a]);
+            else if (is_const(g, a)) x86_load_imm(&g->hot, r, g->ins[a].imm);
+            else x86_mov_rm(&g->hot, 64, r, slot(a));
+        }
+    }
+    bind(g, r, v);
+    g->locked |= 1u << r;
+    return r;
+}
+
+/* ---- Pending guest-state writes ------------------------------------------------- */
+
+static void write_back(gen *g, x86_buf *b, const pending_set *p)
+{
+    ir_val v = p->v;
+    unsigned bits = p->bytes * 8;
+    int32_t imm;
+    if (imm32_ok(g, v, &imm) && (bits == 32 || (int64_t)g->ins[v].imm == imm)) {
+        x86_mov_mi(b, bits, state(p->off), imm);
+    } else if (g->reg[v] >= 0) {
+        x86_mov_mr(b, bits, state(p->off), g->reg[v]);
+    } else if (is_const(g, v)) {
+        x86_load_imm(b, X86_RAX, g->ins[v].imm);
+        x86_mov_mr(b, bits, state(p->off), X86_RAX);
+    } else {
+        x86_mov_rm(b, 64, X86_RAX, slot(v));
+        x86_mov_mr(b, bits, state(p->off), X86_RAX);
+    }
+}
+
+static void unpin(gen *g, ir_val v)
+{
+    if (g->pins[v]) g->pins[v]--;
+}
+
+static void flush_all(gen *g)
+{
+    for (unsigned i = 0; i < g->npend; i++) {
+        write_back(g, &g->hot, &g->pend[i]);
+        unpin(g, g->pend[i].v);
+    }
+    g->npend = 0;
+}
+
+static void flush_overlapping(gen *g, uint32_t off, unsigned bytes)
+{
+    unsigned k = 0;
+    for (unsigned i = 0; i < g->npend; i++) {
+        pending_set *p = &g->pend[i];
+        if (p->off < off + bytes && off < p->off + p->bytes) {
+            write_back(g, &g->hot, p);
+            unpin(g, p->v);
+        } else {
+            g->pend[k++] = *p;
+        }
+    }
+    g->npend = k;
+}
+
+static void add_pending(gen *g, uint32_t off, unsigned bytes, ir_val v)
+{
+    /* A later write to exactly these bytes replaces the pending one. */
+    for (unsigned i = 0; i < g->npend; i++) {
+        if (g->pend[i].off == off && g->pend[i].bytes == bytes) {
+            unpin(g, g->pend[i].v);
+            g->pend[i].v = v;
+            g->pins[v]++;
+            return;
+        }
+    }
+    flush_overlapping(g, off, bytes);
+    if (g->npend == MAX_PENDING) flush_all(g);
+    g->pend[g->npend++] = (pending_set){off, (uint8_t)bytes, v};
+    g->pins[v]++;
+}
+
+/* Every live value leaves caller-saved registers (before a call). */
+static void spill_caller_saved(gen *g)
+{
+    for (int r = 0; r < 16; r++) {
+        ir_val v = g->owner[r];
+        if (!v || !caller_saved(r)) continue;
+        /* Operands of the current instruction are still needed for its
+         * arguments. */
+        if (g->last[v] >= g->pos || g->pins[v]) spill(g, v);
+        release(g, r);
+    }
+}
+
+/* Every live value goes to its slot and registers are forgotten (branches
+ * and labels: all paths agree that values live in their slots). */
+static void spill_everything(gen *g)
+{
+    for (int r = 0; r < 16; r++) {
+        ir_val v = g->owner[r];
+        if (!v) continue;
+        if (g->last[v] >= g->pos || g->pins[v]) spill(g, v);
+        release(g, r);
+    }
+}
+
+/* ---- Exits ------------------------------------------------------------------ */
+
+static void exit_with(gen *g, x86_buf *b, unsigned kind, unsigned reason, uint32_t started)
+{
+    x86_mov_ri(b, 32, X86_RAX, (int64_t)JIT_X86_EXIT(kind, reason, started));
+    if (b == &g->hot) {
+        x86_jmp(b, g->x->exit);
+    } else {
+        uint8_t *j = x86_jmp_fwd(b);
+        add_fixup(g, j, true, FIX_EXIT, 0);
+    }
+}
+
+static void store_pc_imm(gen *g, x86_buf *b, uint64_t pc)
+{
+    if (g->g->pc_bytes == 8 && (int64_t)pc != (int64_t)(int32_t)pc) {
+        x86_load_imm(b, X86_RAX, pc);
+        x86_mov_mr(b, 64, state(g->g->pc_offset), X86_RAX);
+    } else {
+        x86_mov_mi(b, g->g->pc_bytes * 8, state(g->g->pc_offset), (int32_t)pc);
+    }
+}
+
+/* After a call or slow path that may raise: leave if it did. */
+static void check_raised(gen *g, x86_buf *b)
+{
+    x86_test_mi(b, 32, state((uint32_t)offsetof(jit_cpu, raised)), -1);
+    uint8_t *j = x86_jcc_fwd(b, X86_CC_NZ);
+    /* The raise exit lives in cold code: jump there. */
+    if (b == &g->hot) {
+        uint32_t at = (uint32_t)x86_buf_len(&g->cold);
+        exit_with(g, &g->cold, JIT_END_RAISED, IR_EXIT_EXCEPTION, g->started);
+        add_fixup(g, j, false, FIX_COLD, at);
+    } else {
+        /* From cold code: the exit follows directly, skip over it. */
+        uint8_t *skip = x86_jmp8_fwd(b);
+        x86_patch_rel32(j, b->p);
+        exit_with(g, b, JIT_END_RAISED, IR_EXIT_EXCEPTION, g->started);
+        x86_patch_rel8(skip, b->p);
+    }
+}
+
+static x86_desc *new_desc(gen *g, const ir_insn *i)
+{
+    /* Sized before generation: generated code points into this array,
+     * which the block keeps. */
+    if (g->ndescs == g->desc_cap) {
+        g->failed = true;
+        return NULL;
+    }
+    x86_desc *d = &g->descs[g->ndescs++];
+    *d = (x86_desc){g->cur_pc, g->cur_extra, i->flags, (uint8_t)i->aux, i->op, (uint8_t)i->imm};
+    return d;
+}
+
+/* ---- Calls ------------------------------------------------------------------ */
+
+static const int arg_regs[] = {X86_RDI, X86_RSI, X86_RDX, X86_RCX, X86_R8, X86_R9};
+
+/* Load call arguments: values already left caller-saved registers, so
+ * their sources are callee-saved registers, slots or constants. */
+static void load_arg(gen *g, x86_buf *b, int r, ir_val v)
+{
+    if (g->reg[v] >= 0) x86_mov_rr(b, 64, r, g->reg[v]);
+    else if (is_const(g, v)) x86_load_imm(b, r, g->ins[v].imm);
+    else x86_mov_rm(b, 64, r, slot(v));
+}
+
+/* ---- Instructions ------------------------------------------------------------- */
+
+static x86_cc cc_of(ir_cond c)
+{
+    switch (c) {
+    case IR_EQ: return X86_CC_E;
+    case IR_NE: return X86_CC_NE;
+    case IR_LTU: return X86_CC_B;
+    case IR_LEU: return X86_CC_BE;
+    case IR_GTU: return X86_CC_A;
+    case IR_GEU: return X86_CC_AE;
+    case IR_LTS: return X86_CC_L;
+    case IR_LES: return X86_CC_LE;
+    case IR_GTS: return X86_CC_G;
+    default: return X86_CC_GE;
+    }
+}
+
+static void gen_eval_call(gen *g, ir_val v)
+{
+    const ir_insn *i = &g->ins[v];
+    spill_caller_saved(g);
+    x86_buf *b = &g->hot;
+    x86_movabs(b, X86_RDI, (uint64_t)(uintptr_t)&g->tb->insns[v]);
+    if (i->a) load_arg(g, b, X86_RSI, i->a);
+    if (i->b) load_arg(g, b, X86_RDX, i->b);
+    if (i->c) load_arg(g, b, X86_RCX, i->c);
+    x86_mov_ri(b, 32, X86_R8, i->a ? g->ins[i->a].type : 0);
+    emit_call(b, (const void *)slow_eval);
+    int r = grab(g, false);
+    x86_mov_rr(b, 64, r, X86_RAX);
+    bind(g, r, v);
+}
+
+static void gen_binop(gen *g, ir_val v, x86_alu op)
+{
+    const ir_insn *i = &g->ins[v];
+    unsigned sz = bits_of(g, v);
+    int32_t imm;
+    if (imm32_ok(g, i->b, &imm)) {
+        int d = def(g, v, i->a);
+        x86_alu_ri(&g->hot, op, sz, d, imm);
+    } else {
+        int rb = use(g, i->b);
+        int d = def(g, v, i->a);
+        x86_alu_rr(&g->hot, op, sz, d, rb);
+    }
+}
+
+static void gen_shift(gen *g, ir_val v, x86_shift op)
+{
+    const ir_insn *i = &g->ins[v];
+    unsigned sz = bits_of(g, v);
+    if (is_const(g, i->b)) {
+        uint8_t cnt = (uint8_t)(g->ins[i->b].imm & (sz - 1));
+        int d = def(g, v, i->a);
+        if (cnt) x86_shift_ri(&g->hot, op, sz, d, cnt);
+        else if (sz == 32) x86_mov_rr(&g->hot, 32, d, d);
+    } else {
+        load_into(g, X86_RCX, i->b);
+        int d = def(g, v, i->a);
+        x86_shift_cl(&g->hot, op, sz, d);
+    }
+}
+
+/* Carry-in into CF, then op; c may be none (CF cleared by the plain op). */
+static void gen_adc_like(gen *g, ir_val v, bool result_flag, x86_cc flag)
+{
+    const ir_insn *i = &g->ins[v];
+    unsigned sz = bits_of(g, i->a);
+    x86_buf *b = &g->hot;
+    load_into(g, X86_RAX, i->a);
+    load_into(g, X86_RDX, i->b);
+    if (i->c) {
+        load_into(g, X86_RCX, i->c);
+        x86_bt_ri(b, X86_BT, 32, X86_RCX, 0);
+        x86_alu_rr(b, X86_ADC, sz, X86_RAX, X86_RDX);
+    } else {
+        x86_alu_rr(b, X86_ADD, sz, X86_RAX, X86_RDX);
+    }
+    int d = def(g, v, 0);
+    if (result_flag) x86_setcc_zx(b, flag, d);
+    else x86_mov_rr(b, sz, d, X86_RAX);
+}
+
+/* The soft-TLB probe (system mode) or guest base (user mode), inline; the
+ * slow path is cold code. Leaves the host address in RAX... for the fast
+ * path to use, or jumps to the slow path. */
+static void gen_mem(gen *g, ir_val v)
+{
+    const ir_insn *i = &g->ins[v];
+    x86_buf *b = &g->hot;
+    unsigned size = 1u << (i->flags & IR_MEM_SIZE_MASK);
+    bool be = i->flags & IR_MEM_BE, sign = i->flags & IR_MEM_SIGNED;
+    bool is_store = i->op == IR_STORE;
+    unsigned addr_bits = bits_of(g, i->a);
+    int ra = use(g, i->a);
+    int rv = is_store ? use(g, i->b) : -1;
+    /* The result register is chosen now so the slow path can fill it. */
+    int rd = -1;
+    if (!is_store) {
+        rd = grab(g, false);
+        g->locked |= 1u << rd;
+    }
+    x86_desc *d = new_desc(g, i);
+    if (!d) return;
+
+    uint8_t *to_slow = NULL;
+    x86_mem host;
+    if (g->user) {
+        if (addr_bits == 32) x86_mov_rr(b, 32, X86_RCX, ra);
+        else x86_mov_rr(b, 64, X86_RCX, ra);
+        host = x86_mem_sib(R_GUEST_BASE, X86_RCX, 1, 0);
+        if (is_store) {
+            /* Stores into pages with translated code go the slow way. */
+            x86_mov_rm(b, 64, X86_RAX, state((uint32_t)offsetof(jit_cpu, code_pages)));
+            x86_mov_rr(b, 64, X86_RDX, X86_RCX);
+            x86_shift_ri(b, X86_SHR, 64, X86_RDX, (uint8_t)(g->g->page_bits + 3));
+            x86_movzx_rm(b, 32, 8, X86_RAX, x86_mem_sib(X86_RAX, X86_RDX, 1, 0));
+            x86_mov_rr(b, 32, X86_RDX, X86_RCX);
+            x86_shift_ri(b, X86_SHR, 32, X86_RDX, (uint8_t)g->g->page_bits);
+            x86_bt_rr(b, X86_BT, 32, X86_RAX, X86_RDX);
+            to_slow = x86_jcc_fwd(b, X86_CC_C);
+        }
+    } else {
+        unsigned pb = g->g->page_bits;
+        uint64_t pmask = ~((1ull << pb) - 1);
+        uint32_t tag_off = is_store ? (uint32_t)offsetof(jit_tlb_entry, write_tag) : (uint32_t)offsetof(jit_tlb_entry, read_tag);
+        int32_t mmu_off = (int32_t)(i->aux * JIT_TLB_SIZE * sizeof(jit_tlb_entry));
+        x86_mov_rr(b, 64, X86_RCX, ra);
+        x86_shift_ri(b, X86_SHR, 64, X86_RCX, (uint8_t)pb);
+        x86_alu_ri(b, X86_AND, 32, X86_RCX, JIT_TLB_SIZE - 1);
+        x86_shift_ri(b, X86_SHL, 32, X86_RCX, 5);
+        x86_alu_rm(b, X86_ADD, 64, X86_RCX, state((uint32_t)offsetof(jit_cpu, tlb)));
+        /* The last byte's page must be the tag: catches page crossing. */
+        x86_lea(b, addr_bits == 32 ? 32 : 64, X86_RDX, x86_mem_base(ra, (int32_t)(size - 1)));
+        if ((int64_t)pmask == (int64_t)(int32_t)pmask) {
+            x86_alu_ri(b, X86_AND, 64, X86_RDX, (int32_t)pmask);
+        } else {
+            x86_load_imm(b, X86_RAX, pmask);
+            x86_alu_rr(b, X86_AND, 64, X86_RDX, X86_RAX);
+        }
+        x86_alu_rm(b, X86_CMP, 64, X86_RDX, x86_mem_base(X86_RCX, mmu_off + (int32_t)tag_off));
+        to_slow = x86_jcc_fwd(b, X86_CC_NE);
+        x86_mov_rm(b, 64, X86_RCX, x86_mem_base(X86_RCX, mmu_off + (int32_t)offsetof(jit_tlb_entry, addend)));
+        if (addr_bits == 32) x86_mov_rr(b, 32, X86_RDX, ra);
+        else x86_mov_rr(b, 64, X86_RDX, ra);
+        host = x86_mem_sib(X86_RCX, X86_RDX, 1, 0);
+    }
+    /* The fast path. */
+    if (is_store) {
+        if (be && size > 1) {
+            x86_mov_rr(b, 64, X86_RAX, rv);
+            x86_bswap(b, size * 8, X86_RAX);
+            x86_mov_mr(b, size * 8, host, X86_RAX);
+        } else {
+            x86_mov_mr(b, size * 8, host, rv);
+        }
+    } else {
+        unsigned dsz = bits_of(g, v);
+        if (size == 8 || (size == 4 && !sign)) {
+            x86_mov_rm(b, size * 8, rd, host);
+            if (be) x86_bswap(b, size * 8, rd);
+            if (be && sign && size == 4) x86_movsx_rr(b, dsz, 32, rd, rd);
+        } else if (!be || size == 1) {
+            if (sign) x86_movsx_rm(b, dsz, size * 8, rd, host);
+            else x86_movzx_rm(b, 32, size * 8, rd, host);
+        } else {
+            /* Big-endian 16-bit or signed 32-bit: load, swap, extend. */
+            x86_movzx_rm(b, 32, size * 8, rd, host);
+            x86_bswap(b, size * 8, rd);
+            if (size == 2 && sign) x86_movsx_rr(b, dsz, 16, rd, rd);
+            else if (size == 2) x86_movzx_rr(b, 32, 16, rd, rd);
+            else if (sign) x86_movsx_rr(b, dsz, 32, rd, rd);
+        }
+        if (size == 4 && sign && !be) {
+            /* handled by movsx above */
+        }
+    }
+    uint32_t back = (uint32_t)x86_buf_len(b);
+
+    if (!to_slow) goto done;
+    /* The slow path: write back pending state (the access may fault), keep
+     * caller-saved values, call, check for a fault, return. */
+    {
+        x86_buf *c = &g->cold;
+        uint32_t at = (uint32_t)x86_buf_len(c);
+        add_fixup(g, to_slow, false, FIX_COLD, at);
+        for (unsigned k = 0; k < g->npend; k++) write_back(g, c, &g->pend[k]);
+        uint32_t saved = 0;
+        for (int r = 0; r < 16; r++)
+            if (g->owner[r] && caller_saved(r) && r != rd) saved |= 1u << r;
+        for (int r = 0; r < 16; r++)
+            if (saved & (1u << r)) x86_mov_mr(c, 64, slot(g->owner[r]), r);
+        /* Arguments: c, desc, addr, value. ra/rv may be argument registers:
+         * read them from where they were saved. */
+        int src_a = (saved >> ra) & 1 ? -1 : ra, src_v = rv >= 0 && ((saved >> rv) & 1) ? -1 : rv;
+        if (src_a < 0) x86_mov_rm(c, 64, X86_RDX, slot(g->owner[ra]));
+        else x86_mov_rr(c, 64, X86_RDX, ra);
+        if (is_store) {
+            if (src_v < 0) x86_mov_rm(c, 64, X86_RCX, slot(g->owner[rv]));
+            else x86_mov_rr(c, 64, X86_RCX, rv);
+        }
+        if (addr_bits == 32) x86_mov_rr(c, 32, X86_RDX, X86_RDX);
+        x86_mov_rr(c, 64, X86_RDI, R_BASE);
+        x86_movabs(c, X86_RSI, (uint64_t)(uintptr_t)d);
+        emit_call(c, is_store ? (const void *)slow_store : (const void *)slow_load);
+        if (!is_store) x86_mov_rr(c, 64, rd, X86_RAX);
+        for (int r = 0; r < 16; r++)
+            if (saved & (1u << r)) x86_mov_rm(c, 64, r, slot(g->owner[r]));
+        check_raised(g, c);
+        /* A store that hit translated code ends the block after this
+         * instruction: checked at the next instruction start. */
+        uint8_t *j = x86_jmp_fwd(c);
+        add_fixup(g, j, true, FIX_HOT, back);
+    }
+done:
+    if (is_store) g->stored = true;
+    else bind(g, rd, v);
+}
+
+/* CMPXCHG and RMW go through C (see slow_atomic). */
+static void gen_atomic(gen *g, ir_val v)
+{
+    const ir_insn *i = &g->ins[v];
+    x86_desc *d = new_desc(g, i);
+    if (!d) return;
+    flush_all(g);
+    spill_caller_saved(g);
+    x86_buf *b = &g->hot;
+    x86_mov_rr(b, 64, X86_RDI, R_BASE);
+    x86_movabs(b, X86_RSI, (uint64_t)(uintptr_t)d);
+    load_arg(g, b, X86_RDX, i->a);
+    if (bits_of(g, i->a) == 32) x86_mov_rr(b, 32, X86_RDX, X86_RDX);
+    load_arg(g, b, X86_RCX, i->b);
+    if (i->c) load_arg(g, b, X86_R8, i->c);
+    emit_call(b, (const void *)slow_atomic);
+    int r = grab(g, false);
+    x86_mov_rr(b, 64, r, X86_RAX);
+    bind(g, r, v);
+    check_raised(g, b);
+    g->stored = true;
+}
+
+static void gen_call(gen *g, ir_val v)
+{
+    const ir_insn *i = &g->ins[v];
+    x86_buf *b = &g->hot;
+    if (i->aux & (IR_HELPER_READS_STATE | IR_HELPER_WRITES_STATE | IR_HELPER_MAY_RAISE)) flush_all(g);
+    spill_caller_saved(g);
+    if (i->aux & IR_HELPER_WRITES_STATE) {
+        /* Values read from state before the call stay valid: they are IR
+         * values, not the state itself. Nothing to forget here. */
+    }
+    x86_mov_rr(b, 64, X86_RDI, R_BASE);
+    for (uint32_t k = 0; k < i->c && k < 5; k++) load_arg(g, b, arg_regs[k + 1], (ir_val)g->tb->args[i->b + k]);
+    emit_call(b, (const void *)g->g->helpers[i->imm].fn);
+    if (i->type != IR_VOID) {
+        int r = grab(g, false);
+        if (i->type == IR_I32) x86_mov_rr(b, 32, r, X86_RAX);
+        else x86_mov_rr(b, 64, r, X86_RAX);
+        bind(g, r, v);
+    }
+    if (i->aux & IR_HELPER_MAY_RAISE) check_raised(g, b);
+}
+
+static void gen_insn(gen *g, ir_val v)
+{
+    const ir_insn *i = &g->ins[v];
+    x86_buf *b = &g->hot;
+    unsigned sz = i->type ? bits_of(g, v) : 32;
+    int32_t imm;
+    switch (i->op) {
+    case IR_NOP: case IR_CONST:
+        break;
+    case IR_INSN:
+        if (g->stored) {
+            /* A store in the previous instruction may have rewritten this
+             * block: leave here if it did. */
+            x86_alu_mi(b, X86_CMP, 8, state((uint32_t)offsetof(jit_cpu, smc_hit)), 0);
+            uint8_t *j = x86_jcc_fwd(b, X86_CC_NE);
+            x86_buf *c = &g->cold;
+            add_fixup(g, j, false, FIX_COLD, (uint32_t)x86_buf_len(c));
+            for (unsigned k = 0; k < g->npend; k++) write_back(g, c, &g->pend[k]);
+            store_pc_imm(g, c, i->imm);
+            exit_with(g, c, JIT_END_EXIT, IR_EXIT_NORMAL, g->started);
+            g->stored = false;
+        }
+        g->started++;
+        g->cur_pc = i->imm;
+        g->cur_extra = i->aux;
+        break;
+    case IR_GET: {
+        unsigned bytes = ir_type_bits((ir_type)i->type) / 8;
+        flush_overlapping(g, (uint32_t)i->imm, bytes);
+        int d = def(g, v, 0);
+        x86_mov_rm(b, bytes == 8 ? 64 : 32, d, state((uint32_t)i->imm));
+        break;
+    }
+    case IR_SET:
+        add_pending(g, (uint32_t)i->imm, ir_type_bits((ir_type)i->type) / 8, i->a);
+        break;
+    case IR_ADD: gen_binop(g, v, X86_ADD); break;
+    case IR_SUB: gen_binop(g, v, X86_SUB); break;
+    case IR_AND: gen_binop(g, v, X86_AND); break;
+    case IR_OR: gen_binop(g, v, X86_OR); break;
+    case IR_XOR: gen_binop(g, v, X86_XOR); break;
+    case IR_MUL: {
+        int rb = use(g, i->b);
+        int d = def(g, v, i->a);
+        x86_imul_rr(b, sz, d, rb);
+        break;
+    }
+    case IR_SHL: gen_shift(g, v, X86_SHL); break;
+    case IR_SHR: gen_shift(g, v, X86_SHR); break;
+    case IR_SAR: gen_shift(g, v, X86_SAR); break;
+    case IR_ROR: gen_shift(g, v, X86_ROR); break;
+    case IR_NOT: { int d = def(g, v, i->a); x86_not(b, sz, d); break; }
+    case IR_NEG: { int d = def(g, v, i->a); x86_neg(b, sz, d); break; }
+    case IR_ADC: gen_adc_like(g, v, false, X86_CC_C); break;
+    case IR_CARRY: gen_adc_like(g, v, true, X86_CC_C); break;
+    case IR_OVF: gen_adc_like(g, v, true, X86_CC_O); break;
+    case IR_SETCC: {
+        ir_type ta = (ir_type)g->ins[i->a].type;
+        if (ta == IR_F32 || ta == IR_F64) {
+            gen_eval_call(g, v);
+            break;
+        }
+        unsigned asz = bits_of(g, i->a);
+        int ra = use(g, i->a);
+        if (imm32_ok(g, i->b, &imm)) {
+            x86_alu_ri(b, X86_CMP, asz, ra, imm);
+        } else {
+            int rb = use(g, i->b);
+            x86_alu_rr(b, X86_CMP, asz, ra, rb);
+        }
+        int d = grab(g, false);
+        x86_setcc_zx(b, cc_of((ir_cond)i->aux), d);
+        bind(g, d, v);
+        break;
+    }
+    case IR_SELECT: {
+        int rc = use(g, i->a);
+        int rb = use(g, i->b);
+        int d = def(g, v, i->c);
+        x86_test_rr(b, 32, rc, rc);
+        x86_cmov_rr(b, X86_CC_NZ, sz == 64 ? 64 : 32, d, rb);
+        break;
+    }
+    case IR_ZEXT: {
+        int ra = use(g, i->a);
+        int d = grab(g, false);
+        if (i->aux == 32) x86_mov_rr(b, 32, d, ra);
+        else x86_movzx_rr(b, 32, i->aux, d, ra);
+        bind(g, d, v);
+        break;
+    }
+    case IR_SEXT: {
+        int ra = use(g, i->a);
+        int d = grab(g, false);
+        x86_movsx_rr(b, sz, i->aux, d, ra);
+        bind(g, d, v);
+        break;
+    }
+    case IR_TRUNC: {
+        int ra = use(g, i->a);
+        int d = grab(g, false);
+        x86_mov_rr(b, 32, d, ra);
+        bind(g, d, v);
+        break;
+    }
+    case IR_BSWAP: {
+        int d = def(g, v, i->a);
+        if (i->aux == 16) {
+            x86_movzx_rr(b, 32, 16, d, d);
+            x86_shift_ri(b, X86_ROL, 16, d, 8);
+        } else {
+            x86_bswap(b, i->aux, d);
+        }
+        if (i->aux == 32 && sz == 64) x86_mov_rr(b, 32, d, d);
+        break;
+    }
+    case IR_EXTRACT: case IR_SEXTRACT: {
+        unsigned pos = (unsigned)i->imm, len = i->aux;
+        int d = def(g, v, i->a);
+        if (sz - pos - len) x86_shift_ri(b, X86_SHL, sz, d, (uint8_t)(sz - pos - len));
+        if (sz - len) x86_shift_ri(b, i->op == IR_EXTRACT ? X86_SHR : X86_SAR, sz, d, (uint8_t)(sz - len));
+        else if (sz == 32) x86_mov_rr(b, 32, d, d);
+        break;
+    }
+    case IR_LOAD: case IR_STORE:
+        gen_mem(g, v);
+        break;
+    case IR_CMPXCHG: case IR_RMW:
+        gen_atomic(g, v);
+        break;
+    case IR_FENCE:
+        x86_mfence(b);
+        break;
+    case IR_CALL:
+        gen_call(g, v);
+        break;
+    case IR_LABEL:
+        flush_all(g);
+        spill_everything(g);
+        g->label_hot[i->aux] = (uint32_t)x86_buf_len(b);
+        break;
+    case IR_BRCOND: case IR_BR: {
+        int rc = i->op == IR_BRCOND ? use(g, i->a) : -1;
+        if (rc >= 0) {
+            /* Keep the condition out of the way of the spills. */
+            x86_mov_rr(b, 32, X86_RAX, rc);
+        }
+        flush_all(g);
+        spill_everything(g);
+        uint8_t *j;
+        if (rc >= 0) {
+            x86_test_rr(b, 32, X86_RAX, X86_RAX);
+            j = x86_jcc_fwd(b, X86_CC_NZ);
+        } else {
+            j = x86_jmp_fwd(b);
+        }
+        /* Labels are forward: the field is filled in at the end. */
+        add_fixup(g, j, false, FIX_LABEL, i->aux);
+        break;
+    }
+    case IR_GOTO:
+        flush_all(g);
+        store_pc_imm(g, b, i->imm);
+        exit_with(g, b, JIT_END_NEXT, IR_EXIT_NORMAL, g->started);
+        break;
+    case IR_JUMP: {
+        load_into(g, X86_RAX, i->a);
+        flush_all(g);
+        x86_mov_mr(b, g->g->pc_bytes * 8, state(g->g->pc_offset), X86_RAX);
+        exit_with(g, b, JIT_END_NEXT, IR_EXIT_NORMAL, g->started);
+        break;
+    }
+    case IR_EXIT:
+        flush_all(g);
+        if (i->aux != IR_EXIT_EXCEPTION) store_pc_imm(g, b, i->imm);
+        exit_with(g, b, JIT_END_EXIT, i->aux, g->started);
+        break;
+    default:
+        gen_eval_call(g, v);
+        break;
+    }
+}
+
+void *jit_x86_compile(x86_cache *x, jit_block *tb, const jit_guest *jg, bool user_mode)
+{
+    if (tb->n >= FRAME_SLOTS) return NULL;
+    if (x->size - x->used < MAX_BLOCK_CODE) return NULL;
+    gen G = {0};
+    gen *g = &G;
+    g->x = x;
+    g->g = jg;
+    g->tb = tb;
+    g->ins = tb->insns;
+    g->n = tb->n;
+    g->user = user_mode;
+    g->cur_pc = tb->pc;
+    uint32_t nl = 0, nmem = 0;
+    for (uint32_t v = 1; v < tb->n; v++) {
+        const ir_insn *i = &tb->insns[v];
+        if (i->op == IR_LABEL && i->aux + 1 > nl) nl = i->aux + 1;
+        if (i->op == IR_LOAD || i->op == IR_STORE || i->op == IR_CMPXCHG || i->op == IR_RMW) nmem++;
+    }
+    g->reg = malloc(tb->n);
+    g->in_slot = calloc(tb->n, 1);
+    g->last = calloc(tb->n, sizeof *g->last);
+    g->pins = calloc(tb->n, sizeof *g->pins);
+    g->fix = malloc(MAX_FIXUPS * sizeof *g->fix);
+    g->cold_mem = malloc(MAX_BLOCK_CODE / 2);
+    g->label_hot = calloc(nl ? nl : 1, sizeof *g->label_hot);
+    g->desc_cap = nmem;
+    g->descs = malloc((nmem ? nmem : 1) * sizeof *g->descs);
+    void *result = NULL;
+    if (!g->reg || !g->in_slot || !g->last || !g->pins || !g->fix || !g->cold_mem || !g->label_hot || !g->descs)
+        goto out;
+    memset(g->reg, -1, tb->n);
+    for (uint32_t v = 1; v < tb->n; v++) {
+        const ir_insn *i = &tb->insns[v];
+        if (i->op == IR_CALL) {
+            for (uint32_t k = 0; k < i->c; k++) g->last[tb->args[i->b + k]] = v;
+        } else {
+            if (i->a) g->last[i->a] = v;
+            if (i->b) g->last[i->b] = v;
+            if (i->c) g->last[i->c] = v;
+        }
+    }
+    uint8_t *start = x->rw + x->used;
+    x86_buf_init(&g->hot, start, MAX_BLOCK_CODE / 2);
+    x86_buf_init(&g->cold, g->cold_mem, MAX_BLOCK_CODE / 2);
+    for (uint32_t v = 1; v < tb->n && !g->failed; v++) {
+        g->pos = v;
+        g->locked = 0;
+        gen_insn(g, v);
+    }
+    if (g->failed || g->hot.overflow || g->cold.overflow) goto out;
+    /* Cold code follows hot code; branches between them and to labels and
+     * the epilogue are filled in now that both have their places. */
+    size_t hot_len = x86_buf_len(&g->hot), cold_len = x86_buf_len(&g->cold);
+    uint8_t *cold_at = start + hot_len;
+    memcpy(cold_at, g->cold_mem, cold_len);
+    for (unsigned k = 0; k < g->nfix; k++) {
+        fixup *f = &g->fix[k];
+        uint8_t *field = (f->in_cold ? cold_at : start) + f->field;
+        uint8_t *target = f->kind == FIX_HOT ? start + f->target
+                        : f->kind == FIX_COLD ? cold_at + f->target
+                        : f->kind == FIX_LABEL ? start + g->label_hot[f->target]
+                        : x->exit;
+        x86_patch_rel32(field, target);
+    }
+    free(tb->x86_descs);
+    tb->x86_descs = g->descs;
+    g->descs = NULL;
+    x->used += (hot_len + cold_len + 15) & ~(size_t)15;
+    tb->code_len = (uint32_t)(hot_len + cold_len);
+    result = to_rx(x, start);
+out:
+    free(g->reg);
+    free(g->in_slot);
+    free(g->last);
+    free(g->pins);
+    free(g->fix);
+    free(g->cold_mem);
+    free(g->label_hot);
+    free(g->descs);
+    return result;
+}
+
+bool jit_x86_disassemble(const void *code, size_t len, FILE *f)
+{
+    const uint8_t *p = code;
+    size_t off = 0;
+    ZydisDisassembledInstruction insn;
+    while (off < len) {
+        if (!ZYAN_SUCCESS(ZydisDisassembleIntel(ZYDIS_MACHINE_MODE_LONG_64, (ZyanU64)(uintptr_t)(p + off), p + off,
+                                                len - off, &insn))) {
+            fprintf(f, "  %p: (undecodable byte 0x%02x)\n", (const void *)(p + off), p[off]);
+            return false;
+        }
+        fprintf(f, "  %p: %s\n", (const void *)(p + off), insn.text);
+        off += insn.info.length;
+    }
+    return true;
+}
