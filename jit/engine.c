@@ -69,6 +69,7 @@ loom_err jit_engine_new(loom_sim *sim, const jit_guest *g, jit_backend backend, 
 
 void jit_block_free(jit_block *tb)
 {
+    free(tb->in);
     free(tb->x86_descs);
     free(tb->insns);
     free(tb->args);
@@ -211,10 +212,31 @@ static void hash_remove(jit_engine *e, jit_block *tb)
     if (*pp) *pp = tb->hash_next;
 }
 
+static void unlink_out(jit_block *tb, unsigned slot)
+{
+    jit_block *to = tb->out[slot];
+    if (!to) return;
+    for (uint32_t k = 0; k < to->nin; k++)
+        if (to->in[k].from == tb && to->in[k].slot == slot) {
+            to->in[k] = to->in[--to->nin];
+            break;
+        }
+    tb->out[slot] = NULL;
+}
+
 static void invalidate_block(jit_engine *e, jit_block *tb)
 {
     if (tb->invalid) return;
     tb->invalid = true;
+    /* No chained jump may lead here any more, and this block leads nowhere. */
+    for (uint32_t k = 0; k < tb->nin; k++) {
+        jit_block *from = tb->in[k].from;
+        jit_x86_unchain(e->x86, from, tb->in[k].slot);
+        from->out[tb->in[k].slot] = NULL;
+    }
+    tb->nin = 0;
+    for (unsigned k = 0; k < 2; k++)
+        if (tb->out[k]) unlink_out(tb, k);
     hash_remove(e, tb);
     page_remove(e, tb->page[0], tb);
     if (tb->page[1] != tb->page[0]) page_remove(e, tb->page[1], tb);
@@ -353,7 +375,12 @@ static jit_block *translate(jit_cpu *c, uint64_t pc, uint64_t flags, uint32_t ca
         /* A full cache is flushed before the next block; until then this
          * one is interpreted, which gives the same result. */
         if (!tb->code) e->flush_pending = true;
-        else if (loom_log_enabled(e->sim, LOOM_LOG_OUT_ASM)) {
+        else if (e->verify && !jit_x86_check(tb->code, tb->code_len)) {
+            /* Every block the tests emit is decoded: a malformed
+             * instruction fails there, not in a guest. */
+            loom_cpu_fault(c->cpu, pc, "internal: the x86-64 back end emitted undecodable code");
+            jit_x86_disassemble(tb->code, tb->code_len, loom_log_stream(e->sim));
+        } else if (loom_log_enabled(e->sim, LOOM_LOG_OUT_ASM)) {
             loom_log(e->sim, LOOM_LOG_OUT_ASM, "OUT: pc 0x%llx, %u bytes at %p\n", (unsigned long long)pc,
                      tb->code_len, tb->code);
             jit_x86_disassemble(tb->code, tb->code_len, loom_log_stream(e->sim));
@@ -387,6 +414,28 @@ static jit_block *find(jit_cpu *c, uint64_t pc, uint64_t flags, uint32_t cap)
     }
     e->stats.lookup_misses++;
     return NULL;
+}
+
+/* Point from's goto slot straight at to. Only within one guest page, so
+ * that invalidating a page's code never leaves a jump into it from a block
+ * that was not invalidated with it... and both blocks are unchained when
+ * either goes. */
+static void chain(jit_engine *e, jit_block *from, unsigned slot, jit_block *to)
+{
+    if (!from || from->invalid || to->invalid || !to->code || to->cap || !from->goto_field[slot] ||
+        from->out[slot] || from->page[0] != to->page[0])
+        return;
+    if (to->nin == to->incap) {
+        uint32_t cap = to->incap ? to->incap * 2 : 4;
+        struct jit_link *v = realloc(to->in, cap * sizeof *v);
+        if (!v) return;
+        to->in = v;
+        to->incap = cap;
+    }
+    to->in[to->nin++] = (struct jit_link){from, (uint8_t)slot};
+    from->out[slot] = to;
+    jit_x86_chain(e->x86, from, slot, to);
+    e->stats.chains++;
 }
 
 /* ---- CPUs and the run loop ------------------------------------------------------ */
@@ -444,11 +493,23 @@ loom_cpu_exit jit_exec(jit_cpu *c, uint64_t max, uint64_t *done)
     jit_engine *e = c->eng;
     const jit_guest *g = e->g;
     c->slice_insns = c->insns;
-    c->budget = max > INT32_MAX ? INT32_MAX : (int32_t)max;
+    c->budget = max > INT32_MAX / 2 ? INT32_MAX / 2 : (int32_t)max;
     loom_cpu_exit why = LOOM_CPU_BUDGET;
-    while (c->budget > 0) {
-        if (e->flush_pending) flush_now(e);
-        else if (e->nzombies) free_zombies(e);
+    jit_block *last = NULL;   /* the native block that left through a goto slot */
+    unsigned last_slot = 0;
+    for (;;) {
+        if (c->kicked) {
+            c->budget += JIT_KICK;
+            c->kicked = 0;
+        }
+        if (c->budget <= 0) break;
+        if (e->flush_pending) {
+            flush_now(e);
+            last = NULL;
+        } else if (e->nzombies) {
+            free_zombies(e);
+            last = NULL;
+        }
         if (c->exit_request) {
             c->exit_request = 0;
             why = LOOM_CPU_EXIT_REQUEST;
@@ -468,32 +529,43 @@ loom_cpu_exit jit_exec(jit_cpu *c, uint64_t max, uint64_t *done)
             tb = capped ? capped : translate(c, pc, flags, cap, &fault);
         }
         if (!tb) {
+            last = NULL;
             if (loom_sim_stop_requested(loom_cpu_sim(c->cpu))) {
                 why = LOOM_CPU_FATAL;
                 break;
             }
             g->raise_fault(c, &fault);
-            if (c->exit_request) continue;
             continue;
         }
+        if (last && last_slot) chain(e, last, last_slot - 1, tb);
+        last = NULL;
         uint32_t retired = 0, reason = 0;
         c->smc_hit = false;
         jit_end end;
         if (tb->code) {
+            /* Native code keeps the budget itself, across chained blocks. */
+            int32_t before = c->budget;
             uint64_t w = jit_x86_run(e->x86, c, tb->code);
+            if (c->kicked) {
+                c->budget += JIT_KICK;
+                c->kicked = 0;
+            }
             end = (jit_end)(w & 3);
             reason = (uint32_t)(w >> 2) & 63;
-            retired = (uint32_t)(w >> 8) & 0xffffff;
+            last_slot = (unsigned)(w >> 8) & 3;
+            if (last_slot) last = c->exit_tb;
             if (end == JIT_END_RAISED) {
-                retired -= c->raised != 2;
+                if (c->raised != 2) c->budget++; /* that instruction did not retire */
                 c->raised = 0;
             }
+            retired = (uint32_t)(before - c->budget);
+            c->insns += retired;
         } else {
             end = jit_interp(c, tb, &retired, &reason);
+            c->budget -= (int32_t)retired;
+            c->insns += retired;
         }
         c->smc_hit = false;
-        c->budget -= (int32_t)retired;
-        c->insns += retired;
         if (loom_sim_stop_requested(loom_cpu_sim(c->cpu))) {
             /* A fault nobody handles, or a device ending the run. */
             why = loom_sim_stop_reason(loom_cpu_sim(c->cpu)) == LOOM_STOP_FAULT ? LOOM_CPU_FATAL
@@ -514,6 +586,10 @@ loom_cpu_exit jit_exec(jit_cpu *c, uint64_t max, uint64_t *done)
             why = LOOM_CPU_EXIT_REQUEST;
             break;
         }
+    }
+    if (c->kicked) {
+        c->budget += JIT_KICK;
+        c->kicked = 0;
     }
     *done = c->insns - c->slice_insns;
     return why;

@@ -20,6 +20,12 @@ struct jit_block {
     void *code;            /* native code (execute view), or NULL: interpreted */
     uint32_t code_len;
     void *x86_descs;       /* what the native slow paths need, owned here */
+    /* Direct branches (GOTO) of native code: the rel32 field (execute view)
+     * and the exit stub it points at while unchained. */
+    uint8_t *goto_field[2], *goto_stub[2];
+    jit_block *out[2];     /* chained to */
+    struct jit_link { jit_block *from; uint8_t slot; } *in; /* chained from */
+    uint32_t nin, incap;
     jit_block *hash_next;
 };
 

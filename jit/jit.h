@@ -82,6 +82,10 @@ typedef struct jit_guest {
                      unsigned *prot, jit_fault *f);
     const jit_helper *helpers;
     unsigned nhelpers;
+    /* Where the state keeps the block key's flags word, so native code can
+     * look up computed branch targets inline; 0 bytes: no inline lookup. */
+    uint32_t flags_offset;
+    unsigned flags_bytes;
 } jit_guest;
 
 /* One soft-TLB entry, 32 bytes so native code indexes it with a shift. Tags
@@ -103,6 +107,8 @@ typedef enum jit_backend { JIT_BACKEND_INTERP = 0, JIT_BACKEND_X86 = 1 } jit_bac
 struct jit_cpu {
     int32_t budget;          /* instructions left; <= 0 stops at the next block */
     uint32_t exit_request;   /* non-zero: stop at the next block boundary */
+    uint32_t kicked;         /* the budget was lowered by JIT_KICK to stop chained code */
+    void *exit_tb;           /* native code: the block that left through an unchained goto */
     uint8_t *guest_base;     /* user mode: host address of guest address 0 */
     jit_tlb_entry (*tlb)[JIT_TLB_SIZE]; /* [mmu_idx][index] */
     jit_engine *eng;
@@ -136,7 +142,7 @@ jit_backend jit_engine_backend(const jit_engine *e);
 void jit_engine_flush(jit_engine *e);
 /* Statistics, for tests and bench. */
 typedef struct jit_stats {
-    uint64_t blocks_translated, insns_translated, flushes, invalidations, lookups, lookup_misses;
+    uint64_t blocks_translated, insns_translated, flushes, invalidations, lookups, lookup_misses, chains;
 } jit_stats;
 jit_stats jit_engine_stats(const jit_engine *e);
 
@@ -159,6 +165,24 @@ bool jit_mem_load(jit_cpu *c, uint64_t addr, unsigned flags, unsigned mmu_idx, u
 bool jit_mem_store(jit_cpu *c, uint64_t addr, unsigned flags, unsigned mmu_idx, uint64_t val, jit_fault *f);
 /* Fetch instruction bytes for the translator (size 2 or 4, code endianness). */
 bool jit_fetch(jit_tcx *t, uint64_t addr, unsigned size, uint32_t *insn);
+
+/* Get back to the run loop at the next block boundary, also from chained
+ * native code (whose blocks check only the budget): the budget drops by
+ * JIT_KICK, and the run loop gives it back. An interrupt kicks; a sync
+ * access or a stop also asks the run loop to return to the scheduler. */
+#define JIT_KICK (1 << 30)
+static inline void jit_cpu_kick(jit_cpu *c)
+{
+    if (!c->kicked) {
+        c->kicked = 1;
+        c->budget -= JIT_KICK;
+    }
+}
+static inline void jit_cpu_request_exit(jit_cpu *c)
+{
+    c->exit_request = 1;
+    jit_cpu_kick(c);
+}
 
 /* Guest state access from C. */
 static inline uint64_t jit_get_pc(const jit_cpu *c)

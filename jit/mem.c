@@ -103,7 +103,7 @@ static bool bus_access(jit_cpu *c, uint64_t paddr, uint8_t *buf, unsigned size, 
     loom_txn t = {.addr = paddr, .data = buf, .len = size, .cmd = write ? LOOM_WRITE : LOOM_READ,
                   .initiator = c->initiator, .delay = access_delay(c)};
     loom_bus_transport(c->bus, &t);
-    if (t.sync) c->exit_request = 1;
+    if (t.sync) jit_cpu_request_exit(c);
     if (t.resp != LOOM_RESP_OK) {
         f->kind = JIT_FAULT_BUS;
         f->info = t.resp;

@@ -225,6 +225,9 @@ typedef struct gen {
     pending_set pend[MAX_PENDING];
     unsigned npend;
     uint32_t started; /* INSN markers passed */
+    uint32_t ninsns;  /* guest instructions in the block (subtracted at entry) */
+    unsigned nslots;  /* goto slots used */
+    uint32_t slot_field[2], slot_stub[2]; /* hot offsets */
     uint64_t cur_pc;
     uint32_t cur_extra;
     bool stored;      /* a store happened since the last INSN marker */
@@ -477,15 +480,24 @@ static void spill_everything(gen *g)
 
 /* ---- Exits ------------------------------------------------------------------ */
 
-static void exit_with(gen *g, x86_buf *b, unsigned kind, unsigned reason, uint32_t started)
+/* Leave to the run loop. The block took all its instructions from the
+ * budget at entry; what it did not start goes back. */
+static void exit_slot(gen *g, x86_buf *b, unsigned kind, unsigned reason, unsigned slot, uint32_t started)
 {
-    x86_mov_ri(b, 32, X86_RAX, (int64_t)JIT_X86_EXIT(kind, reason, started));
+    if (g->ninsns > started)
+        x86_alu_mi(b, X86_ADD, 32, state((uint32_t)offsetof(jit_cpu, budget)), (int32_t)(g->ninsns - started));
+    x86_mov_ri(b, 32, X86_RAX, (int64_t)JIT_X86_EXIT(kind, reason, slot, started));
     if (b == &g->hot) {
         x86_jmp(b, g->x->exit);
     } else {
         uint8_t *j = x86_jmp_fwd(b);
         add_fixup(g, j, true, FIX_EXIT, 0);
     }
+}
+
+static void exit_with(gen *g, x86_buf *b, unsigned kind, unsigned reason, uint32_t started)
+{
+    exit_slot(g, b, kind, reason, 0, started);
 }
 
 static void store_pc_imm(gen *g, x86_buf *b, uint64_t pc)
@@ -972,12 +984,57 @@ static void gen_insn(gen *g, ir_val v)
     case IR_GOTO:
         flush_all(g);
         store_pc_imm(g, b, i->imm);
-        exit_with(g, b, JIT_END_NEXT, IR_EXIT_NORMAL, g->started);
+        if (g->nslots < 2) {
+            /* A jump that chaining can point at the next block: its rel32
+             * field 4-aligned so patching it is one atomic store. Until
+             * then it goes to the exit stub right after it. */
+            unsigned slot = g->nslots++;
+            unsigned pad = (unsigned)(4 - ((uintptr_t)(b->p + 1) & 3)) & 3;
+            if (pad) x86_nop(b, pad);
+            uint8_t *j = x86_jmp_fwd(b);
+            if (!j) break;
+            g->slot_field[slot] = (uint32_t)(j - b->start);
+            g->slot_stub[slot] = (uint32_t)x86_buf_len(b);
+            x86_patch_rel32(j, b->p);
+            x86_movabs(b, X86_RAX, (uint64_t)(uintptr_t)g->tb);
+            x86_mov_mr(b, 64, state((uint32_t)offsetof(jit_cpu, exit_tb)), X86_RAX);
+            exit_slot(g, b, JIT_END_NEXT, IR_EXIT_NORMAL, slot + 1, g->started);
+        } else {
+            exit_with(g, b, JIT_END_NEXT, IR_EXIT_NORMAL, g->started);
+        }
         break;
     case IR_JUMP: {
         load_into(g, X86_RAX, i->a);
+        if (g->g->pc_bytes == 4) x86_mov_rr(b, 32, X86_RAX, X86_RAX);
         flush_all(g);
         x86_mov_mr(b, g->g->pc_bytes * 8, state(g->g->pc_offset), X86_RAX);
+        if (g->g->flags_bytes) {
+            /* The per-CPU jump cache, inline: a hit with the same pc and
+             * mode flags and native code continues there directly (its
+             * entry checks the budget). The index is the engine's. */
+            uint8_t *miss[4];
+            x86_mov_rr(b, 32, X86_RDX, X86_RAX);
+            x86_shift_ri(b, X86_SHR, 32, X86_RDX, 1);
+            x86_mov_rr(b, 32, X86_RCX, X86_RAX);
+            x86_shift_ri(b, X86_SHR, 32, X86_RCX, JIT_JUMP_CACHE_BITS + 1);
+            x86_alu_rr(b, X86_XOR, 32, X86_RDX, X86_RCX);
+            x86_alu_ri(b, X86_AND, 32, X86_RDX, (1 << JIT_JUMP_CACHE_BITS) - 1);
+            x86_mov_rm(b, 64, X86_RCX, state((uint32_t)offsetof(jit_cpu, jump_cache)));
+            x86_mov_rm(b, 64, X86_RCX, x86_mem_sib(X86_RCX, X86_RDX, 8, 0));
+            x86_test_rr(b, 64, X86_RCX, X86_RCX);
+            miss[0] = x86_jcc_fwd(b, X86_CC_Z);
+            x86_alu_rm(b, X86_CMP, 64, X86_RAX, x86_mem_base(X86_RCX, (int32_t)offsetof(jit_block, pc)));
+            miss[1] = x86_jcc_fwd(b, X86_CC_NE);
+            if (g->g->flags_bytes == 8) x86_mov_rm(b, 64, X86_RDX, state(g->g->flags_offset));
+            else x86_mov_rm(b, 32, X86_RDX, state(g->g->flags_offset));
+            x86_alu_rm(b, X86_CMP, 64, X86_RDX, x86_mem_base(X86_RCX, (int32_t)offsetof(jit_block, flags)));
+            miss[2] = x86_jcc_fwd(b, X86_CC_NE);
+            x86_mov_rm(b, 64, X86_RCX, x86_mem_base(X86_RCX, (int32_t)offsetof(jit_block, code)));
+            x86_test_rr(b, 64, X86_RCX, X86_RCX);
+            miss[3] = x86_jcc_fwd(b, X86_CC_Z);
+            x86_jmp_r(b, X86_RCX);
+            for (int k = 0; k < 4; k++) x86_patch_rel32(miss[k], b->p);
+        }
         exit_with(g, b, JIT_END_NEXT, IR_EXIT_NORMAL, g->started);
         break;
     }
@@ -1037,6 +1094,16 @@ void *jit_x86_compile(x86_cache *x, jit_block *tb, const jit_guest *jg, bool use
     uint8_t *start = x->rw + x->used;
     x86_buf_init(&g->hot, start, MAX_BLOCK_CODE / 2);
     x86_buf_init(&g->cold, g->cold_mem, MAX_BLOCK_CODE / 2);
+    /* Entry: take the block's instructions from the budget; if that makes
+     * it negative (the run is over, or a kick), give them back and leave
+     * before doing anything. */
+    g->ninsns = tb->guest_insns;
+    if (g->ninsns) {
+        x86_alu_mi(&g->hot, X86_SUB, 32, state((uint32_t)offsetof(jit_cpu, budget)), (int32_t)g->ninsns);
+        uint8_t *j = x86_jcc_fwd(&g->hot, X86_CC_S);
+        add_fixup(g, j, false, FIX_COLD, (uint32_t)x86_buf_len(&g->cold));
+        exit_with(g, &g->cold, JIT_END_NEXT, IR_EXIT_NORMAL, 0);
+    }
     for (uint32_t v = 1; v < tb->n && !g->failed; v++) {
         g->pos = v;
         g->locked = 0;
@@ -1062,6 +1129,10 @@ void *jit_x86_compile(x86_cache *x, jit_block *tb, const jit_guest *jg, bool use
     g->descs = NULL;
     x->used += (hot_len + cold_len + 15) & ~(size_t)15;
     tb->code_len = (uint32_t)(hot_len + cold_len);
+    for (unsigned k = 0; k < 2; k++) {
+        tb->goto_field[k] = k < g->nslots ? to_rx(x, start + g->slot_field[k]) : NULL;
+        tb->goto_stub[k] = k < g->nslots ? to_rx(x, start + g->slot_stub[k]) : NULL;
+    }
     result = to_rx(x, start);
 out:
     free(g->reg);
@@ -1073,6 +1144,36 @@ out:
     free(g->label_hot);
     free(g->descs);
     return result;
+}
+
+/* Patching goes through the write view; the field is 4-aligned, so a
+ * thread running the code sees the old or the new target, never a mix. */
+static void patch_jump(x86_cache *x, uint8_t *field_rx, const uint8_t *target_rx)
+{
+    uint8_t *field = x->rw + (field_rx - x->rx);
+    int32_t rel = (int32_t)(target_rx - (field_rx + 4));
+    __atomic_store_n((int32_t *)(void *)field, rel, __ATOMIC_RELEASE);
+}
+
+void jit_x86_chain(x86_cache *x, jit_block *from, unsigned slot, jit_block *to)
+{
+    patch_jump(x, from->goto_field[slot], to->code);
+}
+
+void jit_x86_unchain(x86_cache *x, jit_block *from, unsigned slot)
+{
+    patch_jump(x, from->goto_field[slot], from->goto_stub[slot]);
+}
+
+bool jit_x86_check(const void *code, size_t len)
+{
+    ZydisDecoder dec;
+    ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+    ZydisDecodedInstruction insn;
+    const uint8_t *p = code;
+    for (size_t off = 0; off < len; off += insn.length)
+        if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&dec, NULL, p + off, len - off, &insn))) return false;
+    return true;
 }
 
 bool jit_x86_disassemble(const void *code, size_t len, FILE *f)

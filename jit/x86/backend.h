@@ -20,11 +20,19 @@ void *jit_x86_compile(x86_cache *x, jit_block *tb, const jit_guest *g, bool user
 uint64_t jit_x86_run(x86_cache *x, jit_cpu *c, void *code);
 /* Bytes of code in the cache, for statistics. */
 size_t jit_x86_cache_used(const x86_cache *x);
+/* Decode every instruction of a block with Zydis: false if any fails. */
+bool jit_x86_check(const void *code, size_t len);
 /* Disassemble a block's host code (Zydis) into f; false if unavailable. */
 bool jit_x86_disassemble(const void *code, size_t len, FILE *f);
 
 /* The exit word: end kind in bits 0-1 (jit_end), the IR exit reason in bits
- * 2-7, instructions started in the block from bit 8. */
-#define JIT_X86_EXIT(kind, reason, started) ((uint32_t)(kind) | (uint32_t)(reason) << 2 | (uint32_t)(started) << 8)
+ * 2-7, the goto slot (1 or 2, 0 for none) in bits 8-9, instructions started
+ * in the block from bit 10. Blocks also keep the budget exact themselves. */
+#define JIT_X86_EXIT(kind, reason, slot, started) \
+    ((uint32_t)(kind) | (uint32_t)(reason) << 2 | (uint32_t)(slot) << 8 | (uint32_t)(started) << 10)
+
+/* Point from's goto slot at to's code, or back at its exit stub. */
+void jit_x86_chain(x86_cache *x, jit_block *from, unsigned slot, jit_block *to);
+void jit_x86_unchain(x86_cache *x, jit_block *from, unsigned slot);
 
 #endif

@@ -210,7 +210,7 @@ static void toy_raise_fault(jit_cpu *c, const jit_fault *f)
     if (!s->evec) {
         loom_cpu_fault(c->cpu, s->pc, "toy: %s fault at 0x%x", f->access == JIT_WRITE ? "store" : "load",
                        (unsigned)f->vaddr);
-        c->exit_request = 1;
+        jit_cpu_request_exit(c);
         return;
     }
     s->pc = s->evec;
@@ -240,6 +240,8 @@ const jit_guest toy_guest = {
     .interrupt = toy_interrupt,
     .helpers = toy_helpers,
     .nhelpers = H_COUNT,
+    .flags_offset = OFF(be),
+    .flags_bytes = 4,
 };
 
 /* ---- loom_arch glue ------------------------------------------------------ */
@@ -283,7 +285,10 @@ static void toy_set_irq(loom_cpu *cpu, void *state, unsigned line, bool level)
 {
     toy_state *s = ((toy_cpu *)state)->s;
     s->irq_line = level;
-    if (level) s->jc.interrupt_pending = true;
+    if (level) {
+        s->jc.interrupt_pending = true;
+        jit_cpu_kick(&s->jc);
+    }
 }
 
 static int toy_reg_read(loom_cpu *cpu, void *state, unsigned n, uint8_t *buf)

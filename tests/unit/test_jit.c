@@ -427,6 +427,69 @@ static void test_jit_interrupt_wakes_halted_cpu_at_block_boundary(void **st)
     rig_free(&r);
 }
 
+static void test_jit_loop_runs_chained_without_the_run_loop(void **st)
+{
+    /* 10000 iterations of a one-block loop: with native code the block is
+     * chained to itself, so the run loop looks up a handful of blocks. */
+    const uint32_t prog[] = {E(TOY_LI, 2, 0, 0, 10000), E(TOY_ADDI, 1, 1, 0, 3), E(TOY_ADDI, 2, 2, 0, -1),
+                             E(TOY_BNE, 0, 2, 0, -3), E(TOY_HALT, 0, 0, 0, 0)};
+    rig r;
+    rig_new(&r, prog, 5);
+    assert_int_equal(loom_cpu_run(r.cpu, 1000000), LOOM_CPU_HALT);
+    assert_int_equal(r.s->r[1], 30000);
+    assert_int_equal(loom_cpu_insns(r.cpu), 1 + 3 * 10000 + 1);
+    jit_stats st2 = jit_engine_stats(r.s->jc.eng);
+    if (backend == LOOM_JIT_NATIVE) {
+        assert_true(st2.chains >= 1);
+        assert_true(st2.lookups < 20);
+    }
+    rig_free(&r);
+}
+
+static void test_jit_budget_stops_chained_code_exactly(void **st)
+{
+    /* Chained native code must still stop at the exact instruction. */
+    const uint32_t prog[] = {E(TOY_LI, 2, 0, 0, 10000), E(TOY_ADDI, 1, 1, 0, 1), E(TOY_ADDI, 2, 2, 0, -1),
+                             E(TOY_BNE, 0, 2, 0, -3), E(TOY_HALT, 0, 0, 0, 0)};
+    for (unsigned n = 1000; n < 1010; n++) {
+        rig r;
+        rig_new(&r, prog, 5);
+        loom_cpu_run(r.cpu, 500); /* warm up: translate and chain */
+        loom_cpu_run(r.cpu, n);
+        assert_int_equal(loom_cpu_insns(r.cpu), 500 + n);
+        /* Instruction k (from 0) of the loop body increments r1 when k % 3 == 0. */
+        uint64_t total = 500 + n, body = total - 1;
+        assert_int_equal(r.s->r[1], (body + 2) / 3);
+        rig_free(&r);
+    }
+}
+
+static void test_jit_fault_at_every_position_is_precise(void **st)
+{
+    /* A block of 12 instructions, each writing a register, with a
+     * faulting load at position k: everything before k happened, nothing
+     * after, for every k, while the values live in host registers. */
+    for (unsigned k = 0; k < 12; k++) {
+        uint32_t prog[16];
+        for (unsigned i = 0; i < 12; i++)
+            prog[i] = i == k ? E(TOY_LD, 6, 7, 0, 0) : E(TOY_ADDI, i % 6, i % 6, 0, (int)(i + 1));
+        prog[12] = E(TOY_HALT, 0, 0, 0, 0);
+        prog[13] = E(TOY_HALT, 0, 0, 0, 0);
+        rig r;
+        rig_new(&r, prog, 14);
+        r.s->r[7] = 0x7ffff000; /* unmapped */
+        r.s->evec = RAM_BASE + 13 * 4;
+        loom_cpu_run(r.cpu, 100);
+        uint32_t want[6] = {0};
+        for (unsigned i = 0; i < k; i++) want[i % 6] += i + 1;
+        for (unsigned i = 0; i < 6; i++)
+            if (r.s->r[i] != want[i]) fail_msg("fault at %u: r%u is %u, expected %u", k, i, r.s->r[i], want[i]);
+        assert_int_equal(r.s->epc, RAM_BASE + 4 * k);
+        assert_int_equal(loom_cpu_insns(r.cpu), k + 1);
+        rig_free(&r);
+    }
+}
+
 /* ---- IR built by hand ------------------------------------------------------ */
 
 typedef struct ir_rig {
@@ -721,7 +784,10 @@ int main(void)
     cmocka_unit_test_setup(test_jit_store_into_running_block_takes_effect, setup),                        \
     cmocka_unit_test_setup(test_jit_store_into_other_block_retranslates_it, setup),                       \
     cmocka_unit_test_setup(test_jit_data_endianness_is_part_of_the_block_key, setup),                     \
-    cmocka_unit_test_setup(test_jit_interrupt_wakes_halted_cpu_at_block_boundary, setup)
+    cmocka_unit_test_setup(test_jit_interrupt_wakes_halted_cpu_at_block_boundary, setup),                 \
+    cmocka_unit_test_setup(test_jit_loop_runs_chained_without_the_run_loop, setup),                       \
+    cmocka_unit_test_setup(test_jit_budget_stops_chained_code_exactly, setup),                            \
+    cmocka_unit_test_setup(test_jit_fault_at_every_position_is_precise, setup)
     const struct CMUnitTest tests[] = {
         ENGINE_TESTS(on_interp),
         ENGINE_TESTS(on_native),
