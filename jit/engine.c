@@ -2,6 +2,7 @@
  * for self-modifying code, and the run loop with the instruction budget. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine.h"
 #include "opt.h"
@@ -23,6 +24,7 @@ struct jit_engine {
     const jit_guest *g;
     jit_backend backend;
     bool verify;
+    bool no_chain;
     jit_block *table[1u << HASH_BITS];
     page_entry *pages[1u << PAGE_HASH_BITS];
     size_t bytes;
@@ -55,6 +57,8 @@ loom_err jit_engine_new(loom_sim *sim, const jit_guest *g, jit_backend backend, 
     e->backend = backend;
     const char *v = getenv("LOOM_JIT_VERIFY");
     e->verify = v && *v && *v != '0';
+    const char *nc = getenv("LOOM_JIT_NOCHAIN");
+    e->no_chain = nc && *nc && *nc != '0';
     ir_block_init(&e->scratch);
     if (backend == JIT_BACKEND_X86) {
         loom_err err = jit_x86_cache_new(64u << 20, &e->x86);
@@ -320,7 +324,25 @@ jit_block *jit_block_from_ir(const ir_block *b, uint64_t pc, uint64_t flags)
     return tb;
 }
 
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static jit_block *translate_block(jit_cpu *c, uint64_t pc, uint64_t flags, uint32_t cap, jit_fault *fault);
+
+/* Translation, timed for the statistics (two clock reads per block). */
 static jit_block *translate(jit_cpu *c, uint64_t pc, uint64_t flags, uint32_t cap, jit_fault *fault)
+{
+    uint64_t t0 = now_ns();
+    jit_block *tb = translate_block(c, pc, flags, cap, fault);
+    c->eng->stats.translate_ns += now_ns() - t0;
+    return tb;
+}
+
+static jit_block *translate_block(jit_cpu *c, uint64_t pc, uint64_t flags, uint32_t cap, jit_fault *fault)
 {
     jit_engine *e = c->eng;
     const jit_guest *g = e->g;
@@ -422,7 +444,7 @@ static jit_block *find(jit_cpu *c, uint64_t pc, uint64_t flags, uint32_t cap)
  * either goes. */
 static void chain(jit_engine *e, jit_block *from, unsigned slot, jit_block *to)
 {
-    if (!from || from->invalid || to->invalid || !to->code || to->cap || !from->goto_field[slot] ||
+    if (e->no_chain || !from || from->invalid || to->invalid || !to->code || to->cap || !from->goto_field[slot] ||
         from->out[slot] || from->page[0] != to->page[0])
         return;
     if (to->nin == to->incap) {

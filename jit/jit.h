@@ -143,6 +143,7 @@ void jit_engine_flush(jit_engine *e);
 /* Statistics, for tests and bench. */
 typedef struct jit_stats {
     uint64_t blocks_translated, insns_translated, flushes, invalidations, lookups, lookup_misses, chains;
+    uint64_t translate_ns; /* host time spent translating (IR, passes, code) */
 } jit_stats;
 jit_stats jit_engine_stats(const jit_engine *e);
 

@@ -38,6 +38,7 @@ static const char usage_text[] =
     "  -d LIST              log categories, comma-separated: %s\n"
     "  -D FILE              write the log to FILE instead of standard error\n"
     "  -q                   say nothing about how the run ended\n"
+    "  --jit=native|interp  the JIT back end: x86-64 code (default) or the IR interpreter\n"
     "\n"
     "  --help, --version\n"
     "\n"
@@ -67,6 +68,7 @@ typedef struct args {
     loom_time max_time;
     uint64_t max_insns;
     bool quiet;
+    loom_jit_choice jit;
 } args;
 
 static int parse_args(int argc, char **argv, bool run, args *a)
@@ -114,6 +116,10 @@ static int parse_args(int argc, char **argv, bool run, args *a)
             a->log_file = val;
         } else if (run && !strcmp(s, "-q")) {
             a->quiet = true;
+        } else if (!strncmp(s, "--jit=", 6)) {
+            if (!strcmp(s + 6, "interp")) a->jit = LOOM_JIT_INTERP;
+            else if (!strcmp(s + 6, "native")) a->jit = LOOM_JIT_NATIVE;
+            else return usage_error("--jit takes native or interp, not '%s'", s + 6);
         } else if (s[0] == '-' && s[1]) {
             return usage_error("unknown option '%s'", s);
         } else if (!a->board) {
@@ -142,6 +148,7 @@ static int build(const args *a, loom_sim **sim_out, loom_platform **plat_out)
         fprintf(stderr, "loom: out of memory\n");
         return EXIT_INTERNAL;
     }
+    loom_sim_set_jit(sim, a->jit);
     loom_platform_opts opts = {a->overrides, a->noverrides, a->firmware};
     loom_err e = loom_platform_load(sim, a->board, &opts, plat_out);
     if (e) {

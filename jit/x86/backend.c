@@ -27,11 +27,24 @@
 #define R_BASE X86_RBP
 #define R_GUEST_BASE X86_R14
 
+/* A rel32 field to fill in once hot and cold code have their final places. */
+enum { FIX_HOT, FIX_COLD, FIX_LABEL, FIX_EXIT };
+typedef struct fixup {
+    uint32_t field;   /* offset of the field in hot or cold code */
+    bool in_cold;
+    uint8_t kind;     /* what target is: a hot or cold offset, a label, the epilogue */
+    uint32_t target;
+} fixup;
+#define MAX_FIXUPS 4096
+
 struct x86_cache {
     uint8_t *rw, *rx;
     size_t size, used, reset_to;
     uint8_t *enter;  /* rw address of the trampoline */
     uint8_t *exit;   /* rw address of the common epilogue */
+    /* Scratch reused by every compilation (cold code, fixups). */
+    uint8_t *cold_mem;
+    struct fixup *fix;
 };
 
 static uint8_t *to_rx(const x86_cache *x, uint8_t *rw) { return x->rx + (rw - x->rw); }
@@ -82,6 +95,12 @@ loom_err jit_x86_cache_new(size_t size, x86_cache **out)
         free(x);
         return LOOM_E_NOMEM;
     }
+    x->cold_mem = malloc(MAX_BLOCK_CODE / 2);
+    x->fix = malloc(MAX_FIXUPS * sizeof *x->fix);
+    if (!x->cold_mem || !x->fix) {
+        jit_x86_cache_free(x);
+        return LOOM_E_NOMEM;
+    }
     emit_trampoline(x);
     *out = x;
     return LOOM_OK;
@@ -92,6 +111,8 @@ void jit_x86_cache_free(x86_cache *x)
     if (!x) return;
     munmap(x->rw, x->size);
     munmap(x->rx, x->size);
+    free(x->cold_mem);
+    free(x->fix);
     free(x);
 }
 
@@ -196,16 +217,7 @@ typedef struct pending_set {
 } pending_set;
 
 #define MAX_PENDING 64
-#define MAX_FIXUPS 4096
 
-/* A rel32 field to fill in once hot and cold code have their final places. */
-enum { FIX_HOT, FIX_COLD, FIX_LABEL, FIX_EXIT };
-typedef struct fixup {
-    uint32_t field;   /* offset of the field in hot or cold code */
-    bool in_cold;
-    uint8_t kind;     /* what target is: a hot or cold offset, a label, the epilogue */
-    uint32_t target;
-} fixup;
 
 typedef struct gen {
     x86_cache *x;
@@ -1072,8 +1084,8 @@ void *jit_x86_compile(x86_cache *x, jit_block *tb, const jit_guest *jg, bool use
     g->in_slot = calloc(tb->n, 1);
     g->last = calloc(tb->n, sizeof *g->last);
     g->pins = calloc(tb->n, sizeof *g->pins);
-    g->fix = malloc(MAX_FIXUPS * sizeof *g->fix);
-    g->cold_mem = malloc(MAX_BLOCK_CODE / 2);
+    g->fix = x->fix;
+    g->cold_mem = x->cold_mem;
     g->label_hot = calloc(nl ? nl : 1, sizeof *g->label_hot);
     g->desc_cap = nmem;
     g->descs = malloc((nmem ? nmem : 1) * sizeof *g->descs);
@@ -1139,8 +1151,6 @@ out:
     free(g->in_slot);
     free(g->last);
     free(g->pins);
-    free(g->fix);
-    free(g->cold_mem);
     free(g->label_hot);
     free(g->descs);
     return result;
