@@ -35,8 +35,9 @@ typedef struct segment {
 } segment;
 
 typedef struct listener {
-    loom_invalidate_fn fn;
+    loom_invalidate_fn fn; /* or a loom_write_fn, by kind */
     void *opaque;
+    bool writes;           /* a write listener rather than a DMI one */
 } listener;
 
 struct loom_bus {
@@ -584,8 +585,22 @@ loom_err loom_bus_add_listener(loom_bus *bus, loom_invalidate_fn fn, void *opaqu
     listener *l = realloc(bus->listeners, (bus->nlisteners + 1) * sizeof *l);
     if (!l) return LOOM_E_NOMEM;
     bus->listeners = l;
-    bus->listeners[bus->nlisteners++] = (listener){fn, opaque};
+    bus->listeners[bus->nlisteners++] = (listener){fn, opaque, false};
     return LOOM_OK;
+}
+
+loom_err loom_bus_add_write_listener(loom_bus *bus, loom_write_fn fn, void *opaque)
+{
+    listener *l = realloc(bus->listeners, (bus->nlisteners + 1) * sizeof *l);
+    if (!l) return LOOM_E_NOMEM;
+    bus->listeners = l;
+    bus->listeners[bus->nlisteners++] = (listener){(loom_invalidate_fn)fn, opaque, true};
+    return LOOM_OK;
+}
+
+void loom_bus_remove_write_listener(loom_bus *bus, loom_write_fn fn, void *opaque)
+{
+    loom_bus_remove_listener(bus, (loom_invalidate_fn)fn, opaque);
 }
 
 void loom_bus_remove_listener(loom_bus *bus, loom_invalidate_fn fn, void *opaque)
@@ -600,10 +615,11 @@ void loom_bus_remove_listener(loom_bus *bus, loom_invalidate_fn fn, void *opaque
     }
 }
 
-static void invalidate(loom_bus *bus, uint64_t start, uint64_t end, int depth)
+static void invalidate(loom_bus *bus, uint64_t start, uint64_t end, int depth, bool writes)
 {
     if (depth > MAX_DEPTH || start > end) return;
-    for (size_t i = 0; i < bus->nlisteners; i++) bus->listeners[i].fn(bus->listeners[i].opaque, start, end);
+    for (size_t i = 0; i < bus->nlisteners; i++)
+        if (bus->listeners[i].writes == writes) bus->listeners[i].fn(bus->listeners[i].opaque, start, end);
     /* Every space that shows this one, through a container or an alias. */
     for (size_t i = 0; i < bus->parents.n; i++) {
         loom_region *r = bus->parents.v[i];
@@ -621,14 +637,24 @@ static void invalidate(loom_bus *bus, uint64_t start, uint64_t end, int depth)
         }
         for (size_t k = 0; k < r->mappings.n; k++) {
             loom_mapping *m = r->mappings.v[k];
-            invalidate(m->bus, m->addr + lo, m->addr + hi, depth + 1);
+            invalidate(m->bus, m->addr + lo, m->addr + hi, depth + 1, writes);
         }
     }
 }
 
 void loom_bus_invalidate_dmi(loom_bus *bus, uint64_t start, uint64_t end)
 {
-    invalidate(bus, start, end, 0);
+    invalidate(bus, start, end, 0, false);
+}
+
+void loom_region_notify_write(loom_region *r, uint64_t offset, uint64_t len)
+{
+    if (len == 0 || offset >= r->size) return;
+    if (len > r->size - offset) len = r->size - offset;
+    for (size_t i = 0; i < r->mappings.n; i++) {
+        loom_mapping *m = r->mappings.v[i];
+        invalidate(m->bus, m->addr + offset, m->addr + offset + len - 1, 0, true);
+    }
 }
 
 /* ---- Walking the map ------------------------------------------------------ */

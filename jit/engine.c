@@ -428,8 +428,12 @@ static jit_block *find(jit_cpu *c, uint64_t pc, uint64_t flags, uint32_t cap)
         jit_block *tb = c->jump_cache[jc_index(pc)];
         if (tb && tb->pc == pc && tb->flags == flags && !tb->invalid) return tb;
     }
+    /* The key includes the physical page: the same virtual pc under
+     * another mapping is other code. */
+    uint64_t page = 0;
+    bool have_page = jit_code_page(c, pc, &page);
     for (jit_block *tb = e->table[hash_key(pc, flags)]; tb; tb = tb->hash_next) {
-        if (tb->pc == pc && tb->flags == flags && tb->cap == cap) {
+        if (tb->pc == pc && tb->flags == flags && tb->cap == cap && have_page && tb->page[0] == page) {
             if (!cap) c->jump_cache[jc_index(pc)] = tb;
             return tb;
         }
@@ -445,7 +449,8 @@ static jit_block *find(jit_cpu *c, uint64_t pc, uint64_t flags, uint32_t cap)
 static void chain(jit_engine *e, jit_block *from, unsigned slot, jit_block *to)
 {
     if (e->no_chain || !from || from->invalid || to->invalid || !to->code || to->cap || !from->goto_field[slot] ||
-        from->out[slot] || from->page[0] != to->page[0])
+        from->out[slot] || from->page[0] != to->page[0] ||
+        ((from->pc ^ to->pc) >> e->g->page_bits) != 0)
         return;
     if (to->nin == to->incap) {
         uint32_t cap = to->incap ? to->incap * 2 : 4;
@@ -461,6 +466,14 @@ static void chain(jit_engine *e, jit_block *from, unsigned slot, jit_block *to)
 }
 
 /* ---- CPUs and the run loop ------------------------------------------------------ */
+
+/* Someone other than a CPU's fast path wrote memory (DMA, a debugger, a
+ * loader): code translated from those bytes is stale. */
+static void on_bus_write(void *opaque, uint64_t start, uint64_t end)
+{
+    jit_cpu *c = opaque;
+    jit_invalidate(c->eng, start, end);
+}
 
 loom_err jit_cpu_init(jit_cpu *c, jit_engine *e, loom_cpu *cpu, loom_bus *bus, uint8_t *guest_base,
                       uint64_t guest_size)
@@ -482,6 +495,7 @@ loom_err jit_cpu_init(jit_cpu *c, jit_engine *e, loom_cpu *cpu, loom_bus *bus, u
         c->tlb = calloc(JIT_MAX_MMU, sizeof *c->tlb);
         if (!c->tlb) return LOOM_E_NOMEM;
         jit_tlb_flush(c);
+        if (bus && loom_bus_add_write_listener(bus, on_bus_write, c)) return LOOM_E_NOMEM;
     }
     jit_cpu **v = realloc(e->cpus, (e->ncpus + 1) * sizeof *v);
     if (!v) return LOOM_E_NOMEM;
@@ -500,6 +514,7 @@ void jit_cpu_fini(jit_cpu *c)
                 break;
             }
     }
+    if (!c->user_mode && c->bus) loom_bus_remove_write_listener(c->bus, on_bus_write, c);
     free(c->jump_cache);
     free(c->code_pages);
     free(c->tlb);

@@ -38,6 +38,9 @@ typedef enum jit_end { JIT_END_NEXT, JIT_END_EXIT, JIT_END_FAULT, JIT_END_RAISED
 jit_end jit_interp(jit_cpu *c, jit_block *tb, uint32_t *retired, uint32_t *reason);
 
 struct x86_cache *jit_engine_x86(jit_engine *e);
+/* The page (physical in system mode) that code at pc comes from; false if
+ * it cannot be fetched. */
+bool jit_code_page(jit_cpu *c, uint64_t pc, uint64_t *page);
 
 /* Called by stores that hit a page holding translated code. */
 void jit_smc_write(jit_cpu *c, uint64_t addr, unsigned size);

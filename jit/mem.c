@@ -26,6 +26,9 @@ static uint64_t page_mask(const jit_cpu *c) { return ~((1ull << c->guest->page_b
 
 void jit_tlb_flush(jit_cpu *c)
 {
+    /* The jump cache is looked up by virtual pc: a new mapping may make
+     * its entries wrong. */
+    if (c->jump_cache) memset(c->jump_cache, 0, sizeof(jit_block *) << JIT_JUMP_CACHE_BITS);
     if (!c->tlb) return;
     for (unsigned m = 0; m < JIT_MAX_MMU; m++)
         for (unsigned i = 0; i < JIT_TLB_SIZE; i++)
@@ -34,6 +37,7 @@ void jit_tlb_flush(jit_cpu *c)
 
 void jit_tlb_flush_page(jit_cpu *c, uint64_t vaddr)
 {
+    if (c->jump_cache) memset(c->jump_cache, 0, sizeof(jit_block *) << JIT_JUMP_CACHE_BITS);
     if (!c->tlb) return;
     unsigned idx = (unsigned)(vaddr >> c->guest->page_bits) & (JIT_TLB_SIZE - 1);
     for (unsigned m = 0; m < JIT_MAX_MMU; m++)
@@ -205,5 +209,20 @@ bool jit_fetch(jit_tcx *t, uint64_t addr, unsigned size, uint32_t *insn)
         if (!known && t->npages < 2) t->pages[t->npages++] = page;
         if (a + (~pm + 1) < a) break;
     }
+    return true;
+}
+
+bool jit_code_page(jit_cpu *c, uint64_t pc, uint64_t *page)
+{
+    uint64_t pm = page_mask(c);
+    if (c->user_mode) {
+        *page = pc & pm;
+        return true;
+    }
+    jit_fault f;
+    uint64_t tag;
+    jit_tlb_entry *e = lookup(c, pc, JIT_FETCH, 0, &f, &tag);
+    if (!e) return false;
+    *page = e->paddr & pm;
     return true;
 }

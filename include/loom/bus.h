@@ -138,6 +138,15 @@ void loom_bus_remove_listener(loom_bus *bus, loom_invalidate_fn fn, void *opaque
  * maps it through a container or alias. */
 void loom_bus_invalidate_dmi(loom_bus *bus, uint64_t start, uint64_t end);
 
+/* Writes that do not come from a CPU's own fast path (DMA, debuggers,
+ * loaders, bus masters) are announced by the target that stores them, so
+ * translated code over those bytes is dropped. [start, end] are bus
+ * addresses of the listening space. */
+typedef void (*loom_write_fn)(void *opaque, uint64_t start, uint64_t end);
+loom_err loom_bus_add_write_listener(loom_bus *bus, loom_write_fn fn, void *opaque);
+void loom_bus_remove_write_listener(loom_bus *bus, loom_write_fn fn, void *opaque);
+void loom_region_notify_write(loom_region *r, uint64_t offset, uint64_t len);
+
 /* Walk the resolved map (what an access actually reaches), in address order,
  * descending into containers. depth is 0 at the top. */
 typedef void (*loom_map_visit_fn)(void *opaque, int depth, uint64_t start, uint64_t end,

@@ -32,6 +32,9 @@ static void mem_transport(void *opaque, loom_txn *txn)
             m->warned = true;
         } else {
             memcpy(m->data + txn->addr, txn->data, txn->len);
+            /* Through transport: a DMA engine or bus master, not a CPU's
+             * fast path; translated code over these bytes must go. */
+            loom_region_notify_write(m->region, txn->addr, txn->len);
         }
     } else {
         memcpy(txn->data, m->data + txn->addr, txn->len);
@@ -60,10 +63,12 @@ static void mem_debug(void *opaque, loom_txn *txn)
         txn->resp = LOOM_RESP_ADDRESS_ERROR;
         return;
     }
-    if (loom_cmd_is_write(txn->cmd))
+    if (loom_cmd_is_write(txn->cmd)) {
         memcpy(m->data + txn->addr, txn->data, txn->len);
-    else
+        loom_region_notify_write(m->region, txn->addr, txn->len);
+    } else {
         memcpy(txn->data, m->data + txn->addr, txn->len);
+    }
     txn->resp = LOOM_RESP_OK;
 }
 

@@ -29,23 +29,31 @@ typedef struct rig {
     loom_cpu *cpu;
     toy_state *s;
     uint8_t *ram;
+    loom_region *reg;
 } rig;
 
+/* RAM as a memory model must behave: DMI for CPUs, and writes through
+ * transport (other masters) announced. */
 static void rig_ram_transport(void *opaque, loom_txn *t)
 {
-    uint8_t *ram = opaque;
+    rig *r = opaque;
     if (t->addr + t->len > RAM_SIZE) {
         t->resp = LOOM_RESP_ADDRESS_ERROR;
         return;
     }
-    if (loom_cmd_is_write(t->cmd)) memcpy(ram + t->addr, t->data, t->len);
-    else memcpy(t->data, ram + t->addr, t->len);
+    if (loom_cmd_is_write(t->cmd)) {
+        memcpy(r->ram + t->addr, t->data, t->len);
+        loom_region_notify_write(r->reg, t->addr, t->len);
+    } else {
+        memcpy(t->data, r->ram + t->addr, t->len);
+    }
     t->resp = LOOM_RESP_OK;
 }
 
 static bool rig_ram_dmi(void *opaque, uint64_t off, loom_dmi *d)
 {
-    *d = (loom_dmi){.host = opaque, .start = 0, .end = RAM_SIZE - 1, .rights = LOOM_DMI_READ | LOOM_DMI_WRITE};
+    rig *r = opaque;
+    *d = (loom_dmi){.host = r->ram, .start = 0, .end = RAM_SIZE - 1, .rights = LOOM_DMI_READ | LOOM_DMI_WRITE};
     return true;
 }
 
@@ -58,9 +66,8 @@ static void rig_new(rig *r, const uint32_t *prog, size_t n)
     loom_sim_set_jit(r->sim, backend);
     assert_int_equal(loom_sim_register_arch(r->sim, &toy_arch), LOOM_OK);
     r->ram = calloc(1, RAM_SIZE);
-    loom_region *reg;
-    assert_int_equal(loom_region_new(r->sim, "ram", RAM_SIZE, &rig_ram_ops, r->ram, &reg), LOOM_OK);
-    assert_int_equal(loom_bus_map(loom_sim_memory(r->sim), reg, RAM_BASE, 0, NULL), LOOM_OK);
+    assert_int_equal(loom_region_new(r->sim, "ram", RAM_SIZE, &rig_ram_ops, r, &r->reg), LOOM_OK);
+    assert_int_equal(loom_bus_map(loom_sim_memory(r->sim), r->reg, RAM_BASE, 0, NULL), LOOM_OK);
     loom_cpu_opts o = {.name = "cpu0", .clock_hz = 100000000};
     assert_int_equal(loom_cpu_new(r->sim, "toy", NULL, NULL, &o, &r->cpu), LOOM_OK);
     r->s = toy_state_of(r->cpu);
@@ -391,6 +398,35 @@ static void test_jit_store_into_other_block_retranslates_it(void **st)
     r.s->r[2] = E(TOY_ADDI, 1, 1, 0, 100);
     assert_int_equal(loom_cpu_run(r.cpu, 100), LOOM_CPU_HALT);
     assert_int_equal(r.s->r[1], 101);
+    rig_free(&r);
+}
+
+static void test_jit_write_by_another_master_drops_translated_code(void **st)
+{
+    /* A subroutine runs, a debugger (a debug write through the bus, as a
+     * DMA engine's transport write would) patches it, and it runs again. */
+    uint32_t prog[] = {
+        E(TOY_JAL, 6, 0, 0, 2),   /* 0: call 3 */
+        E(TOY_HALT, 0, 0, 0, 0),  /* 1 */
+        E(TOY_HALT, 0, 0, 0, 0),  /* 2 */
+        E(TOY_ADDI, 1, 1, 0, 1),  /* 3: r1 += 1 */
+        E(TOY_JR, 0, 6, 0, 0),    /* 4 */
+    };
+    rig r;
+    rig_new(&r, prog, 5);
+    assert_int_equal(loom_cpu_run(r.cpu, 100), LOOM_CPU_HALT);
+    assert_int_equal(r.s->r[1], 1);
+    uint8_t patch[4];
+    loom_put_le(patch, 4, E(TOY_ADDI, 1, 1, 0, 100));
+    r.s->pc = RAM_BASE;
+    r.s->r[1] = 0;
+    loom_cpu_set_halted(r.cpu, false);
+    /* Not through the rig's DMI pointer: through the bus, as others do. */
+    loom_txn t = {.addr = RAM_BASE + 3 * 4, .data = patch, .len = 4, .cmd = LOOM_WRITE};
+    loom_bus_transport(loom_sim_memory(r.sim), &t);
+    assert_int_equal(t.resp, LOOM_RESP_OK);
+    assert_int_equal(loom_cpu_run(r.cpu, 100), LOOM_CPU_HALT);
+    assert_int_equal(r.s->r[1], 100);
     rig_free(&r);
 }
 
@@ -784,6 +820,7 @@ int main(void)
     cmocka_unit_test_setup(test_jit_store_into_running_block_takes_effect, setup),                        \
     cmocka_unit_test_setup(test_jit_store_into_other_block_retranslates_it, setup),                       \
     cmocka_unit_test_setup(test_jit_data_endianness_is_part_of_the_block_key, setup),                     \
+    cmocka_unit_test_setup(test_jit_write_by_another_master_drops_translated_code, setup),                     \
     cmocka_unit_test_setup(test_jit_interrupt_wakes_halted_cpu_at_block_boundary, setup),                 \
     cmocka_unit_test_setup(test_jit_loop_runs_chained_without_the_run_loop, setup),                       \
     cmocka_unit_test_setup(test_jit_budget_stops_chained_code_exactly, setup),                            \
