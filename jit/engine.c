@@ -371,6 +371,18 @@ static jit_block *translate_block(jit_cpu *c, uint64_t pc, uint64_t flags, uint3
             break;
         }
     }
+    if (loom_log_enabled(e->sim, LOOM_LOG_IN_ASM)) {
+        FILE *f = loom_log_stream(e->sim);
+        fprintf(f, "IN: pc 0x%llx flags 0x%llx, %u instructions\n", (unsigned long long)pc,
+                (unsigned long long)flags, t.ninsns);
+        for (uint64_t a = pc, k = 0; k < t.ninsns && g->disas; k++) {
+            char text[128];
+            unsigned len = g->disas(c, a, flags, text, sizeof text);
+            if (!len) break;
+            fprintf(f, "  0x%08llx: %s\n", (unsigned long long)a, text);
+            a += len;
+        }
+    }
     if (e->verify) {
         char msg[256];
         const char *err = ir_verify(b, msg, sizeof msg);
@@ -573,6 +585,13 @@ loom_cpu_exit jit_exec(jit_cpu *c, uint64_t max, uint64_t *done)
             }
             g->raise_fault(c, &fault);
             continue;
+        }
+        if (loom_log_enabled(e->sim, LOOM_LOG_EXEC)) {
+            /* Every block the run loop enters; chained blocks run on
+             * without it (run with LOOM_JIT_NOCHAIN=1 to see them all). */
+            loom_log(e->sim, LOOM_LOG_EXEC, "Trace %s: pc 0x%llx flags 0x%llx [%u insns]\n",
+                     c->cpu ? loom_cpu_name(c->cpu) : "?", (unsigned long long)pc, (unsigned long long)flags,
+                     tb->guest_insns);
         }
         if (last && last_slot) chain(e, last, last_slot - 1, tb);
         last = NULL;

@@ -82,6 +82,9 @@ typedef struct jit_guest {
                      unsigned *prot, jit_fault *f);
     const jit_helper *helpers;
     unsigned nhelpers;
+    /* Disassemble the instruction at pc for -d in_asm: write text, return
+     * its length in bytes (0 if unknown). Optional. */
+    unsigned (*disas)(jit_cpu *c, uint64_t pc, uint64_t flags, char *buf, size_t len);
     /* Where the state keeps the block key's flags word, so native code can
      * look up computed branch targets inline; 0 bytes: no inline lookup. */
     uint32_t flags_offset;
@@ -164,6 +167,9 @@ void jit_invalidate(jit_engine *e, uint64_t start, uint64_t end);
  * after recording a fault in *f (state not yet restored). */
 bool jit_mem_load(jit_cpu *c, uint64_t addr, unsigned flags, unsigned mmu_idx, uint64_t *val, jit_fault *f);
 bool jit_mem_store(jit_cpu *c, uint64_t addr, unsigned flags, unsigned mmu_idx, uint64_t val, jit_fault *f);
+/* Read guest memory by virtual address with no side effects (tracing,
+ * debuggers); false if some byte is not mapped. */
+bool jit_debug_read(jit_cpu *c, uint64_t vaddr, void *buf, unsigned len);
 /* Fetch instruction bytes for the translator (size 2 or 4, code endianness). */
 bool jit_fetch(jit_tcx *t, uint64_t addr, unsigned size, uint32_t *insn);
 

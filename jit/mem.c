@@ -226,3 +226,19 @@ bool jit_code_page(jit_cpu *c, uint64_t pc, uint64_t *page)
     *page = e->paddr & pm;
     return true;
 }
+
+bool jit_debug_read(jit_cpu *c, uint64_t vaddr, void *buf, unsigned len)
+{
+    if (c->user_mode) {
+        memcpy(buf, c->guest_base + vaddr, len);
+        return true;
+    }
+    uint8_t *p = buf;
+    for (unsigned k = 0; k < len; k++) {
+        uint64_t page;
+        if (!jit_code_page(c, vaddr + k, &page)) return false;
+        uint64_t pa = page | ((vaddr + k) & ~page_mask(c));
+        if (loom_bus_debug_read(c->bus, pa, p + k, 1)) return false;
+    }
+    return true;
+}
