@@ -567,6 +567,8 @@ static void run_ir(ir_rig *r, ir_block *b)
             code = jit_x86_compile(x, tb, &toy_guest, true);
         }
         assert_non_null(code);
+        /* Every emitted block must decode. */
+        assert_true(jit_x86_check(code, tb->code_len));
         jit_x86_run(x, &r->s.jc, code);
     } else {
         jit_interp(&r->s.jc, tb, &retired, &reason);
@@ -715,7 +717,7 @@ static void test_ir_random_blocks_optimized_equal_unoptimized(void **st)
     ir_block_init(&o);
     ir_rig r;
     ir_rig_new(&r);
-    const unsigned blocks = 20000;
+    const unsigned blocks = 100000;
     for (unsigned k = 0; k < blocks; k++) {
         ir_block_reset(&b);
         random_ir_block(&seed, &b);
@@ -767,7 +769,7 @@ static void test_ir_random_blocks_native_equals_interpreter(void **st)
     ir_rig ri, rn;
     ir_rig_new_on(&ri, false);
     ir_rig_new_on(&rn, true);
-    const unsigned blocks = 20000;
+    const unsigned blocks = 150000;
     for (unsigned k = 0; k < blocks; k++) {
         ir_block_reset(&b);
         random_ir_block(&seed, &b);
