@@ -1,4 +1,4 @@
-/* The loom command: run, describe and inspect boards. */
+/* The loom command: run, describe and inspect boards; run Linux programs. */
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "loom/loom.h"
+#include "user.h"
 
 /* Exit statuses of Loom's own (a guest's status passes through unchanged). */
 enum {
@@ -27,6 +28,7 @@ static const char usage_text[] =
     "  run BOARD.yaml       build the board and run it\n"
     "  describe BOARD.yaml  print the board's memory map, interrupt wiring and devices\n"
     "  models [TYPE]        list the device model types and their properties\n"
+    "%s"
     "\n"
     "Options of run and describe:\n"
     "  -p INST.PROP=VALUE   set a property, overriding the board file (repeatable)\n"
@@ -48,7 +50,16 @@ static const char usage_text[] =
     "(nothing runs and nothing is scheduled); 124 --max-time or --max-insns\n"
     "reached; 125 guest fault or model failure; 130 interrupted.\n";
 
-static void usage(FILE *f) { fprintf(f, usage_text, loom_log_categories()); }
+static void usage(FILE *f)
+{
+    char user[2048] = "";
+    FILE *m = fmemopen(user, sizeof user - 1, "w");
+    if (m) {
+        loom_user_usage(m);
+        fclose(m);
+    }
+    fprintf(f, usage_text, user, loom_log_categories());
+}
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -298,5 +309,6 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "run")) return cmd_run(argc - 2, argv + 2);
     if (!strcmp(cmd, "describe")) return cmd_describe(argc - 2, argv + 2);
     if (!strcmp(cmd, "models")) return cmd_models(argc - 2, argv + 2);
-    return usage_error("unknown command '%s' (run, describe, models)", cmd);
+    if (!strcmp(cmd, "user")) return loom_user_main(argc - 2, argv + 2);
+    return usage_error("unknown command '%s' (run, describe, models, user)", cmd);
 }

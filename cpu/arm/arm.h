@@ -63,4 +63,9 @@ void arm_cpsr_set(arm_state *s, uint32_t cpsr, uint32_t mask);
 /* The state of an ARM loom_cpu. */
 arm_state *arm_state_of(loom_cpu *cpu);
 
+/* Switch the CPU to Linux user mode: guest address a is host address
+ * guest_base + a, no TLB. SVC, BKPT and undefined instructions then leave
+ * loom_cpu_run with jc.last_exit == IR_EXIT_SYSCALL and `exception` set. */
+loom_err arm_user_init(loom_cpu *cpu, uint8_t *guest_base, uint64_t guest_size);
+
 #endif

@@ -975,15 +975,14 @@ static void gen_insn(gen *g, ir_val v)
         g->label_hot[i->aux] = (uint32_t)x86_buf_len(b);
         break;
     case IR_BRCOND: case IR_BR: {
-        int rc = i->op == IR_BRCOND ? use(g, i->a) : -1;
-        if (rc >= 0) {
-            /* Keep the condition out of the way of the spills. */
-            x86_mov_rr(b, 32, X86_RAX, rc);
-        }
+        /* Write back and spill first, then fetch the condition (from its
+         * slot or as a constant): write_back uses RAX as its scratch, so a
+         * condition parked there before would be clobbered. */
         flush_all(g);
         spill_everything(g);
         uint8_t *j;
-        if (rc >= 0) {
+        if (i->op == IR_BRCOND) {
+            load_into(g, X86_RAX, i->a);
             x86_test_rr(b, 32, X86_RAX, X86_RAX);
             j = x86_jcc_fwd(b, X86_CC_NZ);
         } else {

@@ -761,6 +761,39 @@ static void test_ir_random_blocks_optimized_equal_unoptimized(void **st)
 }
 
 /* The same random blocks on the interpreter and on native code. */
+/* A conditional branch after many pending state writes whose values were
+ * spilled: writing those back must not clobber the branch condition (found
+ * by the ARM translator: a skipped conditional instruction ran). */
+static void test_ir_brcond_after_spilled_pending_sets(void **st)
+{
+    static const uint32_t offs[] = {REGOFF(0), REGOFF(1), REGOFF(2), REGOFF(3), REGOFF(4), REGOFF(5), REGOFF(6),
+                                    REGOFF(7), (uint32_t)offsetof(toy_state, epc), (uint32_t)offsetof(toy_state, cause),
+                                    (uint32_t)offsetof(toy_state, evec), (uint32_t)offsetof(toy_state, badaddr),
+                                    (uint32_t)offsetof(toy_state, be), (uint32_t)offsetof(toy_state, irq_line)};
+    const unsigned n = sizeof offs / sizeof *offs;
+    for (int native = 0; native < 2; native++) {
+        ir_block b;
+        ir_block_init(&b);
+        ir_rig r;
+        ir_rig_new_on(&r, native);
+        ir_val x0 = ir_get(&b, IR_I32, REGOFF(0));
+        ir_val v[16];
+        for (unsigned k = 0; k < n; k++) v[k] = ir_add(&b, ir_get(&b, IR_I32, REGOFF(k & 7)), ir_const32(&b, k + 1));
+        for (unsigned k = 0; k < n; k++) ir_set(&b, offs[k], v[k]);
+        uint32_t l = ir_new_label(&b);
+        ir_brcond(&b, ir_setcc(&b, IR_NE, x0, x0), l); /* never taken */
+        ir_set(&b, REGOFF(0), ir_const32(&b, 0xdead));
+        ir_label(&b, l);
+        ir_exit(&b, IR_EXIT_NORMAL, 0);
+        for (int i = 0; i < 8; i++) r.s.r[i] = 0x100u * (uint32_t)(i + 1);
+        run_ir(&r, &b);
+        assert_int_equal(r.s.r[0], 0xdead);
+        assert_int_equal(r.s.r[1], 0x202);
+        ir_block_free(&b);
+        ir_rig_free(&r);
+    }
+}
+
 static void test_ir_random_blocks_native_equals_interpreter(void **st)
 {
     uint64_t seed = 0xc0ffee;
@@ -835,6 +868,7 @@ int main(void)
         cmocka_unit_test(test_ir_forwarding_removes_reloads_and_dead_sets),
         cmocka_unit_test(test_ir_random_blocks_optimized_equal_unoptimized),
         cmocka_unit_test(test_ir_random_blocks_native_equals_interpreter),
+        cmocka_unit_test(test_ir_brcond_after_spilled_pending_sets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
