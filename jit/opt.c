@@ -130,6 +130,7 @@ void ir_optimize(ir_block *b, unsigned flags)
         free(f);
         return; /* the block stays correct, only slower */
     }
+    bool stored = false; /* a store since the last INSN marker */
     for (ir_val v = 1; v < b->n; v++) {
         ir_insn *i = &b->insns[v];
         if (i->op == IR_CALL) {
@@ -187,6 +188,13 @@ void ir_optimize(ir_block *b, unsigned flags)
         case IR_LOAD: case IR_STORE: case IR_CMPXCHG: case IR_RMW:
             /* A fault makes the state visible: keep what was written. */
             publish(f);
+            stored |= i->op != IR_LOAD;
+            break;
+        case IR_INSN:
+            /* A store that rewrote this block leaves it here, before the
+             * next instruction: the state written so far is visible. */
+            if (stored) publish(f);
+            stored = false;
             break;
         default:
             if (!(flags & IR_OPT_FOLD)) break;

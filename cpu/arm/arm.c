@@ -46,21 +46,9 @@ static void arm_block_key(jit_cpu *c, uint64_t *pc, uint64_t *flags)
     *flags = s->key_flags;
 }
 
-/* Thumb: translated by translate_thumb.c once it exists. Until then every
- * Thumb instruction is undefined (fetched as a halfword so a fetch fault
- * stays precise). */
-static void arm_translate_thumb_missing(jit_tcx *t)
-{
-    uint32_t hw;
-    if (!jit_fetch(t, t->pc, 2, &hw)) return;
-    ir_insn_start(t->b, t->pc, 0);
-    arm_gen_undef(t, (uint32_t)t->pc);
-    t->pc += 2;
-}
-
 static void arm_translate(jit_tcx *t)
 {
-    if (t->flags & ARM_KEY_THUMB) arm_translate_thumb_missing(t);
+    if (t->flags & ARM_KEY_THUMB) arm_translate_t32(t);
     else arm_translate_a32(t);
 }
 
@@ -68,6 +56,10 @@ static void arm_restore(jit_cpu *c, uint64_t pc, uint32_t extra)
 {
     arm_state *s = (arm_state *)c;
     s->r[15] = (uint32_t)pc;
+    /* The marker's extra word is the instruction's ITSTATE (0 in ARM state):
+     * a block keeps ITSTATE in step instruction by instruction. */
+    s->itstate = extra & 0xff;
+    s->key_flags = (s->thumb & 1) | s->itstate << 1;
 }
 
 /* A memory fault: there are no exception vectors yet, so the run loop

@@ -2,6 +2,7 @@
  * in C than in IR (parallel add/subtract, saturation, the DSP multiplies).
  * Semantics from the ARM ARM (DDI 0406C) pseudo-code, A8.8. */
 #include "translate.h"
+#include "vfp.h"
 
 static int32_t half(uint32_t v, unsigned top) { return (int16_t)(top ? v >> 16 : v); }
 
@@ -137,4 +138,5 @@ const jit_helper arm_helpers[ARM_H_COUNT] = {
     [ARM_H_SAT] = {"arm_sat", helper_sat},
     [ARM_H_MUL32] = {"arm_mul32", helper_mul32},
     [ARM_H_MUL64] = {"arm_mul64", helper_mul64},
+    [ARM_H_VFP] = {"arm_vfp", arm_vfp_helper},
 };

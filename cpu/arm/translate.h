@@ -8,6 +8,7 @@
 
 /* key_flags: bit 0 Thumb, bits 8..1 ITSTATE. */
 #define ARM_KEY_THUMB 1u
+#define ARM_KEY_ITSTATE(flags) ((uint32_t)((flags) >> 1) & 0xffu)
 
 /* Data memory: little-endian, one MMU index until system mode has more. */
 #define ARM_MMU_IDX 0u
@@ -18,6 +19,7 @@ enum {
     ARM_H_SAT,      /* (op, value, width): SSAT/USAT(16); sets Q */
     ARM_H_MUL32,    /* (op, n, m, a): the DSP multiplies with 32-bit results; may set Q */
     ARM_H_MUL64,    /* (op, n, m, acc64): SMLALxy, SMLALD, SMLSLD (pure) */
+    ARM_H_VFP,      /* (op, d, n, m, imm): VFP arithmetic on the state (vfp_helper.c, vfp.h) */
     ARM_H_COUNT
 };
 /* The multiply kinds of ARM_H_MUL32 and ARM_H_MUL64 (op bits 3:0). */
@@ -31,6 +33,21 @@ extern const jit_helper arm_helpers[ARM_H_COUNT];
 /* Translate one A32 instruction at t->pc (the jit_guest translate hook for
  * ARM state). */
 void arm_translate_a32(jit_tcx *t);
+
+/* Translate one Thumb instruction at t->pc (the translate hook in Thumb
+ * state). t->flags follows ITSTATE through the block. */
+void arm_translate_t32(jit_tcx *t);
+
+/* Translate the A32 word w as if unconditional, as the instruction at pc
+ * (its address also names undefined-instruction exceptions). The Thumb
+ * translator hands over the media, multiply and coprocessor encodings whose
+ * operation is the A32 one; it never passes a word that reads r15. */
+void arm_translate_a32_word(jit_tcx *t, uint32_t w, uint32_t pc);
+
+/* The VFP translator (translate_vfp.c, when present): the coprocessor 10/11
+ * instruction insn (in A32 layout; Thumb's 111T prefix maps to cond 111T),
+ * true if it handled it. */
+bool arm_translate_vfp(jit_tcx *t, uint32_t insn, bool thumb);
 
 /* Evaluate condition cond (0..13) from nf/zf/cf/vf: i32 0 or 1. */
 ir_val arm_cond_value(ir_block *b, unsigned cond);
@@ -47,5 +64,29 @@ void arm_bx_write(jit_tcx *t, ir_val addr);
  * loop (IR_EXIT_SYSCALL, which user mode tells apart by `exception`). */
 void arm_gen_undef(jit_tcx *t, uint32_t pc);
 void arm_gen_exception(jit_tcx *t, uint32_t pc, enum arm_exception exc, uint32_t resume_pc);
+
+/* The A32 shifter (ARM ARM A8.4.3), also Thumb-2's: Rm shifted by an
+ * immediate (DecodeImmShift encodings: LSR/ASR #0 mean #32, ROR #0 is RRX)
+ * or by the bottom byte of a register, with the carry out. */
+ir_val arm_shift_imm(jit_tcx *t, ir_val m, unsigned type, unsigned amt, ir_val *carry);
+ir_val arm_shift_reg(jit_tcx *t, ir_val m, unsigned type, ir_val rs, ir_val *carry);
+
+/* The exclusives (A3.4), a value-based monitor: LDREX of size 1, 2, 4 or 8
+ * (Rt2 the high word), and STREX storing Rt (Rt2:Rt) with status in Rs. */
+void arm_gen_ldrex(jit_tcx *t, ir_val addr, unsigned size, unsigned rt, unsigned rt2);
+void arm_gen_strex(jit_tcx *t, ir_val addr, unsigned size, unsigned rs, unsigned rt, unsigned rt2);
+
+/* Decoder patterns: the instruction as the manual draws it, most
+ * significant bit first; 0 and 1 must match, any other letter is a field.
+ * PAT32 gives the mask (with PAT_FIX) or value (PAT_ONE) of a 32-letter
+ * pattern, PAT16 of a 16-letter one. */
+#define PAT_BIT(s, i, c) ((uint32_t)((s)[i] == (c)) << (31 - (i)))
+#define PAT_FIX(s, i) (PAT_BIT(s, i, '0') | PAT_BIT(s, i, '1'))
+#define PAT_ONE(s, i) PAT_BIT(s, i, '1')
+#define PAT4(s, i, F) (F(s, i) | F(s, i + 1) | F(s, i + 2) | F(s, i + 3))
+#define PAT16(s, F) ((PAT4(s, 0, F) | PAT4(s, 4, F) | PAT4(s, 8, F) | PAT4(s, 12, F)) >> 16)
+#define PAT32(s, F) (PAT16(s, F) << 16 | PAT4(s, 16, F) | PAT4(s, 20, F) | PAT4(s, 24, F) | PAT4(s, 28, F))
+/* A pattern of the wrong length does not compile. */
+#define PAT_LEN_OK(s, n) (0 * sizeof(char[sizeof(s) == (n) + 1 ? 1 : -1]))
 
 #endif

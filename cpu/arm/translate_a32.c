@@ -78,6 +78,7 @@ void arm_bx_write(jit_tcx *t, ir_val addr)
     ir_val mask = ir_select(b, thumb, k32(b, ~1u), k32(b, ~3u));
     ir_val pc = ir_and(b, addr, mask);
     ir_set(b, OFF(thumb), thumb);
+    ir_set(b, OFF(itstate), k32(b, ARM_KEY_ITSTATE(t->flags)));
     ir_set(b, OFF(key_flags), ir_or(b, k32(b, (uint32_t)t->flags & ~ARM_KEY_THUMB), thumb));
     ir_jump(b, pc);
     t->end = true;
@@ -108,7 +109,7 @@ static void write_rd(jit_tcx *t, unsigned rd, ir_val v)
 
 /* Rm shifted by an immediate, with the carry out (the old C where the
  * shift leaves it alone). */
-static ir_val shift_imm(jit_tcx *t, ir_val m, unsigned type, unsigned amt, ir_val *carry)
+ir_val arm_shift_imm(jit_tcx *t, ir_val m, unsigned type, unsigned amt, ir_val *carry)
 {
     ir_block *b = t->b;
     switch (type) {
@@ -144,7 +145,7 @@ static ir_val shift_imm(jit_tcx *t, ir_val m, unsigned type, unsigned amt, ir_va
  * ARM ARM (LSL/LSR give 0, ASR the sign, ROR rotates by amount mod 32),
  * an amount of 0 keeps C. Done in 64 bits with the amount clamped, since
  * IR shifts count modulo the width. */
-static ir_val shift_reg(jit_tcx *t, ir_val m, unsigned type, ir_val rs, ir_val *carry)
+ir_val arm_shift_reg(jit_tcx *t, ir_val m, unsigned type, ir_val rs, ir_val *carry)
 {
     ir_block *b = t->b;
     ir_val amt = ir_and(b, rs, k32(b, 0xff));
@@ -266,7 +267,7 @@ static void a32_dp_imm(jit_tcx *t, const a32_insn *d)
 static void a32_dp_reg(jit_tcx *t, const a32_insn *d)
 {
     ir_val c;
-    ir_val m = shift_imm(t, reg(t, d, d->rm), bits(d->w, 6, 5), bits(d->w, 11, 7), &c);
+    ir_val m = arm_shift_imm(t, reg(t, d, d->rm), bits(d->w, 6, 5), bits(d->w, 11, 7), &c);
     data_processing(t, d, reg(t, d, d->rn), m, c);
 }
 
@@ -277,7 +278,7 @@ static void a32_dp_rsr(jit_tcx *t, const a32_insn *d)
         return;
     }
     ir_val c;
-    ir_val m = shift_reg(t, reg(t, d, d->rm), bits(d->w, 6, 5), reg(t, d, d->rs), &c);
+    ir_val m = arm_shift_reg(t, reg(t, d, d->rm), bits(d->w, 6, 5), reg(t, d, d->rs), &c);
     data_processing(t, d, reg(t, d, d->rn), m, c);
 }
 
@@ -536,7 +537,7 @@ static void a32_ldst_reg(jit_tcx *t, const a32_insn *d)
 {
     if (d->rm == 15) { arm_gen_undef(t, d->pc); return; }
     ir_val c;
-    ir_val off = shift_imm(t, reg(t, d, d->rm), bits(d->w, 6, 5), bits(d->w, 11, 7), &c);
+    ir_val off = arm_shift_imm(t, reg(t, d, d->rm), bits(d->w, 6, 5), bits(d->w, 11, 7), &c);
     ldst_word_byte(t, d, off);
 }
 
@@ -643,20 +644,16 @@ static unsigned excl_size(uint32_t w)
     return sizes[bits(w, 22, 21)];
 }
 
-/* LDREX{,D,B,H} Rt, [Rn]: load, and remember address and value. */
-static void a32_ldrex(jit_tcx *t, const a32_insn *d)
+void arm_gen_ldrex(jit_tcx *t, ir_val addr, unsigned size, unsigned rt, unsigned rt2)
 {
     ir_block *b = t->b;
-    unsigned size = excl_size(d->w), rt = d->rd;
-    if (rt == 15 || d->rn == 15 || (size == 8 && ((rt & 1) || rt == 14))) { arm_gen_undef(t, d->pc); return; }
-    ir_val addr = reg(t, d, d->rn);
     if (size == 8) {
         ir_val v = ir_load(b, IR_I64, addr, 8, false, false, ARM_MMU_IDX);
         ir_set(b, OFF(excl_addr), addr);
         ir_set(b, OFF(excl_val), v);
         ir_set(b, OFF(excl_valid), k32(b, 1));
         set_reg(b, rt, ir_trunc(b, v));
-        set_reg(b, rt + 1, ir_trunc(b, ir_shr(b, v, ir_const64(b, 32))));
+        set_reg(b, rt2, ir_trunc(b, ir_shr(b, v, ir_const64(b, 32))));
         return;
     }
     ir_val v = ir_load(b, IR_I32, addr, size, false, false, ARM_MMU_IDX);
@@ -666,24 +663,24 @@ static void a32_ldrex(jit_tcx *t, const a32_insn *d)
     set_reg(b, rt, v);
 }
 
-/* STREX{,D,B,H} Rd, Rt, [Rn]: succeeds (Rd = 0) when the monitor holds this
- * address and memory still holds the value LDREX saw, by compare and
- * exchange; otherwise Rd = 1. Either way the monitor is cleared. */
-static void a32_strex(jit_tcx *t, const a32_insn *d)
+/* LDREX{,D,B,H} Rt, [Rn]: load, and remember address and value. */
+static void a32_ldrex(jit_tcx *t, const a32_insn *d)
+{
+    unsigned size = excl_size(d->w), rt = d->rd;
+    if (rt == 15 || d->rn == 15 || (size == 8 && ((rt & 1) || rt == 14))) { arm_gen_undef(t, d->pc); return; }
+    arm_gen_ldrex(t, reg(t, d, d->rn), size, rt, rt + 1);
+}
+
+void arm_gen_strex(jit_tcx *t, ir_val addr, unsigned size, unsigned rs, unsigned rt, unsigned rt2)
 {
     ir_block *b = t->b;
-    unsigned size = excl_size(d->w), rs = d->rd, rt = d->rm;
-    if (rs == 15 || rt == 15 || d->rn == 15 || rs == d->rn || rs == rt ||
-        (size == 8 && ((rt & 1) || rt == 14 || rs == rt + 1)))
-        { arm_gen_undef(t, d->pc); return; }
-    ir_val addr = reg(t, d, d->rn);
     ir_val ok = ir_and(b, ir_setcc(b, IR_NE, flag(b, OFF(excl_valid)), k32(b, 0)),
                        ir_setcc(b, IR_EQ, flag(b, OFF(excl_addr)), addr));
     ir_val expect64 = ir_get(b, IR_I64, OFF(excl_val));
     ir_val newv;
-    if (size == 8) newv = ir_or(b, ir_shl(b, ir_zext(b, IR_I64, reg(t, d, rt + 1), 32), ir_const64(b, 32)),
-                                ir_zext(b, IR_I64, reg(t, d, rt), 32));
-    else newv = reg(t, d, rt);
+    if (size == 8) newv = ir_or(b, ir_shl(b, ir_zext(b, IR_I64, ir_get(b, IR_I32, ARM_REG(rt2)), 32), ir_const64(b, 32)),
+                                ir_zext(b, IR_I64, ir_get(b, IR_I32, ARM_REG(rt)), 32));
+    else newv = ir_get(b, IR_I32, ARM_REG(rt));
     uint32_t fail = ir_new_label(b), done = ir_new_label(b);
     ir_brcond(b, ir_xor(b, ok, k32(b, 1)), fail);
     {
@@ -698,6 +695,18 @@ static void a32_strex(jit_tcx *t, const a32_insn *d)
     ir_set(b, OFF(excl_valid), k32(b, 0));
     set_reg(b, rs, k32(b, 1));
     ir_label(b, done);
+}
+
+/* STREX{,D,B,H} Rd, Rt, [Rn]: succeeds (Rd = 0) when the monitor holds this
+ * address and memory still holds the value LDREX saw, by compare and
+ * exchange; otherwise Rd = 1. Either way the monitor is cleared. */
+static void a32_strex(jit_tcx *t, const a32_insn *d)
+{
+    unsigned size = excl_size(d->w), rs = d->rd, rt = d->rm;
+    if (rs == 15 || rt == 15 || d->rn == 15 || rs == d->rn || rs == rt ||
+        (size == 8 && ((rt & 1) || rt == 14 || rs == rt + 1)))
+        { arm_gen_undef(t, d->pc); return; }
+    arm_gen_strex(t, reg(t, d, d->rn), size, rs, rt, rt + 1);
 }
 
 static void a32_clrex(jit_tcx *t, const a32_insn *d) { ir_set(t->b, OFF(excl_valid), k32(t->b, 0)); }
@@ -816,7 +825,7 @@ static void a32_sat(jit_tcx *t, const a32_insn *d)
     unsigned width = bits(d->w, 20, 16) + (unsig ? 0 : 1);
     if (d->rd == 15 || d->rm == 15) { arm_gen_undef(t, d->pc); return; }
     ir_val c;
-    ir_val v = shift_imm(t, reg(t, d, d->rm), bits(d->w, 6, 6) ? 2 : 0, bits(d->w, 11, 7), &c);
+    ir_val v = arm_shift_imm(t, reg(t, d, d->rm), bits(d->w, 6, 6) ? 2 : 0, bits(d->w, 11, 7), &c);
     set_reg(b, d->rd, call4(b, ARM_H_SAT, H_STATE, IR_I32, k32(b, unsig), v, k32(b, width), IR_NONE));
 }
 
@@ -837,7 +846,7 @@ static void a32_pkh(jit_tcx *t, const a32_insn *d)
     bool tb = bits(d->w, 6, 6);
     if (d->rd == 15 || d->rn == 15 || d->rm == 15) { arm_gen_undef(t, d->pc); return; }
     ir_val c;
-    ir_val m = shift_imm(t, reg(t, d, d->rm), tb ? 2 : 0, bits(d->w, 11, 7), &c);
+    ir_val m = arm_shift_imm(t, reg(t, d, d->rm), tb ? 2 : 0, bits(d->w, 11, 7), &c);
     ir_val n = reg(t, d, d->rn);
     set_reg(b, d->rd, tb ? ir_deposit(b, n, m, 0, 16) : ir_deposit(b, m, n, 0, 16));
 }
@@ -982,24 +991,19 @@ static void a32_setend(jit_tcx *t, const a32_insn *d)
 
 /* ---- The decoder tables ------------------------------------------------------------------------ */
 
-/* A pattern is the instruction word as the manual draws it, most
- * significant bit first: 0 and 1 must match, any other letter is a field. */
-#define PAT_BIT(s, i, c) ((uint32_t)((s)[i] == (c)) << (31 - (i)))
-#define PAT_FIX(s, i) (PAT_BIT(s, i, '0') | PAT_BIT(s, i, '1'))
-#define PAT_ONE(s, i) PAT_BIT(s, i, '1')
-#define PAT4(s, i, F) (F(s, i) | F(s, i + 1) | F(s, i + 2) | F(s, i + 3))
-#define PAT32(s, F) \
-    (PAT4(s, 0, F) | PAT4(s, 4, F) | PAT4(s, 8, F) | PAT4(s, 12, F) | PAT4(s, 16, F) | PAT4(s, 20, F) | \
-     PAT4(s, 24, F) | PAT4(s, 28, F))
-/* A pattern that is not 32 letters does not compile. */
-#define PAT_LEN_OK(s) (0 * sizeof(char[sizeof(s) == 33 ? 1 : -1]))
-#define INST(fn, name, pat) {PAT32(pat, PAT_FIX) + PAT_LEN_OK(pat), PAT32(pat, PAT_ONE), name, fn}
+#define INST(fn, name, pat) {PAT32(pat, PAT_FIX) + PAT_LEN_OK(pat, 32), PAT32(pat, PAT_ONE), name, fn}
 
 typedef struct a32_row {
     uint32_t mask, value;
     const char *name;
     a32_fn fn;
 } a32_row;
+
+/* VFP (coprocessors 10 and 11): translate_vfp.c, undefined where it declines. */
+static void a32_vfp(jit_tcx *t, const a32_insn *d)
+{
+    if (!arm_translate_vfp(t, d->w, false)) arm_gen_undef(t, d->pc);
+}
 
 /* Conditional space (cond != 1111). First match wins: specific rows
  * before general ones. */
@@ -1081,10 +1085,9 @@ static const a32_row a32_table[] = {
     INST(a32_ldm_stm,   "LDM/STM",       "cccc100PUSWLnnnnrrrrrrrrrrrrrrrr"),
     INST(a32_b,         "B",             "cccc1010iiiiiiiiiiiiiiiiiiiiiiii"),
     INST(a32_bl,        "BL",            "cccc1011iiiiiiiiiiiiiiiiiiiiiiii"),
-    /* Coprocessors: 10 and 11 are VFP (undefined until the VFP translator
-     * replaces these two rows with its own), 15 is system control. */
-    INST(a32_undef,     "VFP (later)",   "cccc110xxxxxxxxxxxxx101xxxxxxxxx"),
-    INST(a32_undef,     "VFP (later)",   "cccc1110xxxxxxxxxxxx101xxxxxxxxx"),
+    /* Coprocessors: 10 and 11 are VFP (translate_vfp.c), 15 is system control. */
+    INST(a32_vfp,       "VFP",           "cccc110xxxxxxxxxxxxx101xxxxxxxxx"),
+    INST(a32_vfp,       "VFP",           "cccc1110xxxxxxxxxxxx101xxxxxxxxx"),
     INST(a32_cp15,      "MRC/MCR p15",   "cccc1110oooLnnnntttt1111ppp1mmmm"),
     INST(a32_svc,       "SVC",           "cccc1111iiiiiiiiiiiiiiiiiiiiiiii"),
 };
@@ -1112,6 +1115,17 @@ static a32_fn a32_decode(uint32_t w)
     for (size_t i = 0; i < n; i++)
         if ((w & t[i].mask) == t[i].value) return t[i].fn;
     return a32_undef;
+}
+
+void arm_translate_a32_word(jit_tcx *t, uint32_t w, uint32_t pc)
+{
+    a32_insn d = {
+        .w = w, .pc = pc, .cond = 14,
+        .rn = bits(w, 19, 16), .rd = bits(w, 15, 12), .rs = bits(w, 11, 8), .rm = bits(w, 3, 0),
+        .p = bits(w, 24, 24), .u = bits(w, 23, 23), .b = bits(w, 22, 22), .wb = bits(w, 21, 21),
+        .l = bits(w, 20, 20), .s = bits(w, 20, 20),
+    };
+    a32_decode(w)(t, &d);
 }
 
 void arm_translate_a32(jit_tcx *t)

@@ -1015,9 +1015,11 @@ static void gen_insn(gen *g, ir_val v)
         }
         break;
     case IR_JUMP: {
+        /* Write back first, then fetch the target: write_back uses RAX as
+         * its scratch for spilled and constant values. */
+        flush_all(g);
         load_into(g, X86_RAX, i->a);
         if (g->g->pc_bytes == 4) x86_mov_rr(b, 32, X86_RAX, X86_RAX);
-        flush_all(g);
         x86_mov_mr(b, g->g->pc_bytes * 8, state(g->g->pc_offset), X86_RAX);
         if (g->g->flags_bytes) {
             /* The per-CPU jump cache, inline: a hit with the same pc and

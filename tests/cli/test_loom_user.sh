@@ -4,8 +4,7 @@
 # -cpu cortex-a15; their output and exit statuses must be the same. Also the
 # command's own errors (64 usage, 66 a program it cannot load) and guests
 # that die of a signal (128 + signal).
-# Skips (exit 0) without the cross compiler or qemu-arm, and the runs that
-# need the ARM translator while `loom user` says it is not there (status 69).
+# Skips (exit 0) without the cross compiler or qemu-arm.
 # Usage: bash test_loom_user.sh PATH_TO_loom SOURCE_DIR
 set -u
 
@@ -234,16 +233,27 @@ fi
 
 # ---- C programs (glibc, static and dynamic) -----------------------------------------
 
+# Debian's C library is Thumb-2 code whichever state the program itself is
+# built for: these need both translators.
 "$CC" -static -O2 -marm -o "$TMP/hello" "$TMP/hello.c" || fail "cannot build the static hello"
-run hello-probe "$LOOM" user arm "$TMP/hello"
-if [ "$status" -eq 132 ]; then
-    # Debian's C library is Thumb-2 code: until the translator has Thumb it
-    # stops on the first Thumb instruction.
-    echo "SKIP: C programs: $(head -1 "$TMP/hello-probe.err")"
-    echo "$checks checks, $failures failures"
-    [ "$failures" -eq 0 ]
-    exit
+"$CC" -static -O2 -o "$TMP/hello-thumb" "$TMP/hello.c" || fail "cannot build the static Thumb hello"
+SRC=${2:-}
+if [ -n "$SRC" ] && [ -e "$SRC/tests/guest/arm/hello.c" ]; then
+    # printf formats, string functions, a loop; exit status 3.
+    for state in thumb arm; do
+        flags=()
+        [ "$state" = arm ] && flags=(-marm)
+        if "$CC" -static -O2 "${flags[@]}" -o "$TMP/guest-hello-$state" "$SRC/tests/guest/arm/hello.c"; then
+            same "guest-hello-$state" "$TMP/guest-hello-$state"
+            LOOM_OPTS=(--jit=interp)
+            same "guest-hello-$state-interp" "$TMP/guest-hello-$state"
+            LOOM_OPTS=()
+        else
+            fail "cannot build tests/guest/arm/hello.c ($state)"
+        fi
+    done
 fi
+same hello-thumb "$TMP/hello-thumb" 4 thumb
 same hello "$TMP/hello"
 same hello-args "$TMP/hello" 7 "two words" ''
 same hello-env -E LOOM_USER_TEST=yes -U HOME "$TMP/hello" 3
@@ -252,6 +262,19 @@ expect_status hello-strace 0
 expect_err hello-strace "exit_group(0)"
 if [ -e /usr/arm-linux-gnueabihf/lib/ld-linux-armhf.so.3 ]; then
     same hello-dyn -L /usr/arm-linux-gnueabihf "$TMP/hello-dyn" 5
+fi
+
+# VFP: float and double arithmetic, square roots, conversions, rounding
+# modes and exception flags (tests/guest/arm/float.c), ARM-state code.
+if [ -n "$SRC" ] && [ -e "$SRC/tests/guest/arm/float.c" ]; then
+    if "$CC" -static -O2 -marm -o "$TMP/guest-float" "$SRC/tests/guest/arm/float.c" -lm; then
+        same guest-float "$TMP/guest-float"
+        LOOM_OPTS=(--jit=interp)
+        same guest-float-interp "$TMP/guest-float"
+        LOOM_OPTS=()
+    else
+        fail "cannot build tests/guest/arm/float.c"
+    fi
 fi
 
 echo "$checks checks, $failures failures"

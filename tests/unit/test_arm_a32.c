@@ -1139,9 +1139,9 @@ static void test_a32_undefined_instructions(void **st)
     SKIP_WITHOUT_AS();
     static const char *const undef[] = {
         " .word 0xe7f000f0\n",  /* UDF #0 */
-        " .word 0xee300a01\n",  /* VADD.F32 (VFP comes later) */
+        " .word 0xee800a40\n",  /* VFP data processing opc1 = 1x00, opc3 = x1: unallocated */
         " .word 0xf2000d40\n",  /* an Advanced SIMD data-processing encoding */
-        " .word 0xec410b10\n",  /* VMOV d0, r0, r1 */
+        " .word 0xee400b10\n",  /* VMOV.8 d0[0], r0: Advanced SIMD, not implemented */
         " .word 0xe1b0f00e\n",  /* MOVS pc, lr: exception return, not in User mode */
         " .word 0xe16fff10\n",  /* CLZ pc, r0: UNPREDICTABLE */
     };

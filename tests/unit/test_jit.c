@@ -794,6 +794,57 @@ static void test_ir_brcond_after_spilled_pending_sets(void **st)
     }
 }
 
+/* A store may rewrite the running block, which then leaves before the
+ * next instruction: a SET after the store (a base write-back, say) is seen
+ * there even when the next instruction sets the same state again (found
+ * by the Thumb translator's ITSTATE writes). */
+static void test_ir_set_after_store_survives_next_instruction(void **st)
+{
+    ir_block b;
+    ir_block_init(&b);
+    ir_insn_start(&b, 0, 0);
+    ir_store(&b, ir_get(&b, IR_I32, REGOFF(0)), ir_const32(&b, 1), 4, false, 0);
+    ir_set(&b, REGOFF(1), ir_const32(&b, 1));
+    ir_insn_start(&b, 4, 0);
+    ir_set(&b, REGOFF(1), ir_const32(&b, 2));
+    ir_exit(&b, IR_EXIT_NORMAL, 8);
+    ir_optimize(&b, IR_OPT_ALL);
+    unsigned sets = 0;
+    for (uint32_t v = 1; v < b.n; v++) sets += b.insns[v].op == IR_SET;
+    assert_int_equal(sets, 2);
+    ir_block_free(&b);
+}
+
+/* A computed jump after many pending state writes whose values were
+ * spilled: writing those back must not clobber the jump target (found by
+ * the ARM translators: POP {r4-r11, pc} returned to the value of r11). */
+static void test_ir_jump_after_spilled_pending_sets(void **st)
+{
+    static const uint32_t offs[] = {REGOFF(0), REGOFF(1), REGOFF(2), REGOFF(3), REGOFF(4), REGOFF(5), REGOFF(6),
+                                    REGOFF(7), (uint32_t)offsetof(toy_state, epc), (uint32_t)offsetof(toy_state, cause),
+                                    (uint32_t)offsetof(toy_state, evec), (uint32_t)offsetof(toy_state, badaddr),
+                                    (uint32_t)offsetof(toy_state, be), (uint32_t)offsetof(toy_state, irq_line)};
+    const unsigned n = sizeof offs / sizeof *offs;
+    for (int native = 0; native < 2; native++) {
+        ir_block b;
+        ir_block_init(&b);
+        ir_rig r;
+        ir_rig_new_on(&r, native);
+        ir_val v[16];
+        for (unsigned k = 0; k < n; k++) v[k] = ir_add(&b, ir_get(&b, IR_I32, REGOFF(k & 7)), ir_const32(&b, k + 1));
+        ir_val target = ir_add(&b, ir_get(&b, IR_I32, REGOFF(0)), ir_const32(&b, 0x1000));
+        for (unsigned k = 0; k < n; k++) ir_set(&b, offs[k], v[k]);
+        ir_jump(&b, target);
+        for (int i = 0; i < 8; i++) r.s.r[i] = 0x100u * (uint32_t)(i + 1);
+        run_ir(&r, &b);
+        assert_int_equal(r.s.pc, 0x1100);
+        assert_int_equal(r.s.r[0], 0x101);
+        assert_int_equal(r.s.r[7], 0x808);
+        ir_block_free(&b);
+        ir_rig_free(&r);
+    }
+}
+
 static void test_ir_random_blocks_native_equals_interpreter(void **st)
 {
     uint64_t seed = 0xc0ffee;
@@ -869,6 +920,8 @@ int main(void)
         cmocka_unit_test(test_ir_random_blocks_optimized_equal_unoptimized),
         cmocka_unit_test(test_ir_random_blocks_native_equals_interpreter),
         cmocka_unit_test(test_ir_brcond_after_spilled_pending_sets),
+        cmocka_unit_test(test_ir_jump_after_spilled_pending_sets),
+        cmocka_unit_test(test_ir_set_after_store_survives_next_instruction),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
