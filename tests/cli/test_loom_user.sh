@@ -4,7 +4,9 @@
 # -cpu cortex-a15; their output and exit statuses must be the same. Also the
 # command's own errors (64 usage, 66 a program it cannot load) and guests
 # that die of a signal (128 + signal).
-# Skips (exit 0) without the cross compiler or qemu-arm.
+# Skips (exit 0) without the cross compiler or qemu-arm, and the runs that
+# need the ARM translator while `loom user` says it is not there (status 69).
+# The C programs (glibc is Thumb-2 code) are hard checks.
 # Usage: bash test_loom_user.sh PATH_TO_loom SOURCE_DIR
 set -u
 
