@@ -291,8 +291,8 @@ static loom_err cpu_model_init(loom_inst *inst, void *state)
         free(why);
         return e;
     }
-    /* The instance's fini frees the CPU; the simulation's ownership entry
-     * was only a fallback for CPUs created outside a board. */
+    /* The simulation frees the CPU (loom_cpu_new registered it), after
+     * every instance is gone. */
     const loom_arch *a = c->cpu->arch;
     if (a->irq_lines > sizeof c->lines / sizeof *c->lines)
         return loom_inst_error(inst, LOOM_E_UNSUPPORTED,
