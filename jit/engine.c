@@ -33,6 +33,10 @@ struct jit_engine {
     size_t nzombies, zcap;
     jit_cpu **cpus;
     size_t ncpus;
+    /* Blocks with native code in code order (the cache fills upward until a
+     * flush), so a host pc finds its block. */
+    jit_block **by_code;
+    size_t nby_code, by_code_cap;
     ir_block scratch;
     jit_stats stats;
     x86_cache *x86;
@@ -75,6 +79,7 @@ void jit_block_free(jit_block *tb)
 {
     free(tb->in);
     free(tb->x86_descs);
+    free(tb->fault_pads);
     free(tb->insns);
     free(tb->args);
     free(tb->label_pos);
@@ -116,6 +121,7 @@ static void flush_now(jit_engine *e)
     }
     clear_jump_caches(e);
     free_zombies(e);
+    e->nby_code = 0;
     if (e->x86) jit_x86_cache_reset(e->x86);
     e->bytes = 0;
     e->flush_pending = false;
@@ -129,6 +135,7 @@ void jit_engine_free(jit_engine *e)
     if (!e) return;
     flush_now(e);
     free(e->zombies);
+    free(e->by_code);
     free(e->cpus);
     ir_block_free(&e->scratch);
     jit_x86_cache_free(e->x86);
@@ -137,6 +144,48 @@ void jit_engine_free(jit_engine *e)
 
 jit_backend jit_engine_backend(const jit_engine *e) { return e->backend; }
 x86_cache *jit_engine_x86(jit_engine *e) { return e->x86; }
+
+static bool remember_code(jit_engine *e, jit_block *tb)
+{
+    if (e->nby_code == e->by_code_cap) {
+        size_t cap = e->by_code_cap ? e->by_code_cap * 2 : 1024;
+        jit_block **v = realloc(e->by_code, cap * sizeof *v);
+        if (!v) return false;
+        e->by_code = v;
+        e->by_code_cap = cap;
+    }
+    e->by_code[e->nby_code++] = tb;
+    return true;
+}
+
+bool jit_host_fault(jit_cpu *c, uintptr_t host_pc, uint64_t vaddr, uintptr_t *resume)
+{
+    jit_engine *e = c->eng;
+    if (!e || !e->nby_code) return false;
+    /* The last block that starts at or below host_pc. */
+    size_t lo = 0, hi = e->nby_code;
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if ((uintptr_t)e->by_code[mid]->code <= host_pc) lo = mid;
+        else hi = mid;
+    }
+    jit_block *tb = e->by_code[lo];
+    uintptr_t start = (uintptr_t)tb->code;
+    if (host_pc < start || host_pc >= start + tb->code_len) return false;
+    uint32_t off = (uint32_t)(host_pc - start);
+    for (uint32_t k = 0; k < tb->nfault_pads; k++)
+        if (tb->fault_pads[k][0] == off) {
+            c->host_fault_vaddr = vaddr;
+            *resume = start + tb->fault_pads[k][1];
+            return true;
+        }
+    return false;
+}
+
+loom_err jit_engine_after_fork(jit_engine *e)
+{
+    return e->x86 ? jit_x86_cache_after_fork(e->x86) : LOOM_OK;
+}
 jit_stats jit_engine_stats(const jit_engine *e) { return e->stats; }
 
 /* ---- Pages holding translated code -------------------------------------- */
@@ -409,7 +458,11 @@ static jit_block *translate_block(jit_cpu *c, uint64_t pc, uint64_t flags, uint3
         /* A full cache is flushed before the next block; until then this
          * one is interpreted, which gives the same result. */
         if (!tb->code) e->flush_pending = true;
-        else if (e->verify && !jit_x86_check(tb->code, tb->code_len)) {
+        else if (tb->nfault_pads && !remember_code(e, tb)) {
+            /* Without its entry a host fault in this block could not be
+             * mapped back: run it on the interpreter instead. */
+            tb->code = NULL;
+        } else if (e->verify && !jit_x86_check(tb->code, tb->code_len)) {
             /* Every block the tests emit is decoded: a malformed
              * instruction fails there, not in a guest. */
             loom_cpu_fault(c->cpu, pc, "internal: the x86-64 back end emitted undecodable code");

@@ -20,6 +20,10 @@ struct jit_block {
     void *code;            /* native code (execute view), or NULL: interpreted */
     uint32_t code_len;
     void *x86_descs;       /* what the native slow paths need, owned here */
+    /* User mode: (host offset of a guest access, offset of its fault pad)
+     * pairs in code order, for jit_host_fault. */
+    uint32_t (*fault_pads)[2];
+    uint32_t nfault_pads;
     /* Direct branches (GOTO) of native code: the rel32 field (execute view)
      * and the exit stub it points at while unchained. */
     uint8_t *goto_field[2], *goto_stub[2];

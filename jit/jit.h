@@ -131,12 +131,19 @@ struct jit_cpu {
     uint64_t code_pages_len; /* bytes of code_pages */
     bool smc_hit;            /* a store just invalidated the running block */
     uint32_t last_exit;      /* IR_EXIT_* of the block that ended the last jit_exec */
+    /* User mode: a byte per guest page, JIT_PAGE_* rights; accesses from C
+     * (helpers, the interpreter, atomics, fetch) check it. NULL: all allowed. */
+    const uint8_t *user_prot;
+    uint64_t host_fault_vaddr; /* set by jit_host_fault for the fault pad */
     /* Scratch for the interpreter's values. */
     uint64_t *vals;
     uint32_t nvals;
 };
 
 #define JIT_JUMP_CACHE_BITS 10
+
+/* Rights in jit_cpu.user_prot (the same bits as PROT_READ/WRITE/EXEC). */
+enum { JIT_PAGE_READ = 1, JIT_PAGE_WRITE = 2, JIT_PAGE_EXEC = 4 };
 
 /* An engine per simulation and guest: the block cache and the code cache. */
 loom_err jit_engine_new(loom_sim *sim, const jit_guest *guest, jit_backend backend, jit_engine **out);
@@ -162,6 +169,16 @@ void jit_tlb_flush_page(jit_cpu *c, uint64_t vaddr);
 /* Invalidate translated code for guest physical (system) or virtual (user)
  * range [start, end]. */
 void jit_invalidate(jit_engine *e, uint64_t start, uint64_t end);
+
+/* User mode, native code: a host fault (SIGSEGV) at host_pc for guest
+ * address vaddr. If host_pc is a guest access in translated code, returns
+ * true with *resume: the address to continue at (a pad that writes the
+ * guest state back and raises the guest's data abort). Async-signal safe;
+ * call it from the host signal handler of the thread that runs c. */
+bool jit_host_fault(jit_cpu *c, uintptr_t host_pc, uint64_t vaddr, uintptr_t *resume);
+/* After fork(): give this process its own copy of the code cache (the
+ * parent's and the child's would otherwise share one memory object). */
+loom_err jit_engine_after_fork(jit_engine *e);
 
 /* Memory access for helpers, the interpreter and slow paths. Return false
  * after recording a fault in *f (state not yet restored). */

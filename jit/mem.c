@@ -125,6 +125,19 @@ static bool access_bytes(jit_cpu *c, uint64_t addr, uint8_t *buf, unsigned size,
     f->mmu_idx = mmu;
     if (c->user_mode) {
         uint8_t *host = c->guest_base + addr;
+        if (c->user_prot) {
+            /* As on ARMv7 Linux, an executable page is also readable. */
+            unsigned need = acc == JIT_WRITE ? JIT_PAGE_WRITE
+                          : acc == JIT_FETCH ? JIT_PAGE_EXEC : JIT_PAGE_READ | JIT_PAGE_EXEC;
+            unsigned pb = c->guest->page_bits;
+            for (uint64_t p = addr >> pb; p <= (addr + size - 1) >> pb; p++)
+                if ((p >> 3) >= c->code_pages_len || !(c->user_prot[p] & need)) {
+                    f->vaddr = p == addr >> pb ? addr : p << pb;
+                    f->kind = JIT_FAULT_UNMAPPED;
+                    f->info = 0;
+                    return false;
+                }
+        }
         if (acc == JIT_WRITE) {
             memcpy(host, buf, size);
             uint64_t page = addr >> c->guest->page_bits;
@@ -230,6 +243,10 @@ bool jit_code_page(jit_cpu *c, uint64_t pc, uint64_t *page)
 bool jit_debug_read(jit_cpu *c, uint64_t vaddr, void *buf, unsigned len)
 {
     if (c->user_mode) {
+        unsigned pb = c->guest->page_bits;
+        if (c->user_prot && len)
+            for (uint64_t p = vaddr >> pb; p <= (vaddr + len - 1) >> pb; p++)
+                if ((p >> 3) >= c->code_pages_len || !(c->user_prot[p] & (JIT_PAGE_READ | JIT_PAGE_EXEC))) return false;
         memcpy(buf, c->guest_base + vaddr, len);
         return true;
     }

@@ -24,7 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "user.h"
+#include "sys.h"
+#include "arm/arm.h"
 
 /* ---- Flags whose ARM encoding differs from the host's -------------------- */
 
@@ -69,15 +70,6 @@ uint32_t user_arm_open_flags_from_host(int h)
 
 /* ---- The call context ------------------------------------------------------ */
 
-typedef struct sc {
-    loom_user *u;
-    uint32_t *r;         /* r0..r15 */
-    uint32_t *tpidruro;
-    const uint32_t *a;   /* r0..r6, the arguments */
-} sc;
-
-typedef int64_t (*sys_fn)(sc *c);
-
 typedef struct sys_def {
     uint32_t nr;
     const char *name;
@@ -88,12 +80,6 @@ typedef struct sys_def {
     sys_fn fn;
 } sys_def;
 
-#define A(i) (c->a[i])
-#define SA(i) ((int32_t)c->a[i])
-#define U (c->u)
-
-static int64_t host_ret(long r) { return r < 0 ? -errno : r; }
-
 /* A buffer the host kernel reads or writes: only the range is checked here,
  * the kernel answers EFAULT for pages the guest may not touch. */
 static void *kbuf(sc *c, uint32_t addr, uint64_t len)
@@ -101,31 +87,6 @@ static void *kbuf(sc *c, uint32_t addr, uint64_t len)
     if ((uint64_t)addr + len > USER_GUEST_SIZE) return NULL;
     if (len && !addr) return NULL;
     return U->guest_base + addr;
-}
-
-/* Memory Loom itself reads or writes: every page must allow it. */
-#define GET(ptr, addr, len)                                                                         \
-    do {                                                                                           \
-        if (!((ptr) = user_ptr(U, (addr), (len), USER_PROT_READ))) return -EFAULT;                 \
-    } while (0)
-#define PUT(ptr, addr, len)                                                                         \
-    do {                                                                                           \
-        if (!((ptr) = user_ptr(U, (addr), (len), USER_PROT_WRITE))) return -EFAULT;                \
-    } while (0)
-
-static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
-static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
-static uint32_t get32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-static uint64_t get64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
 }
 
 /* A guest path: the string, looked up first under the sysroot (-L) when it
@@ -154,117 +115,6 @@ static int dirfd_of(uint32_t v) { return (int32_t)v; } /* AT_FDCWD is -100 on bo
 
 /* ---- Processes and signals ---------------------------------------------------- */
 
-static int64_t sys_exit(sc *c)
-{
-    U->exited = true;
-    U->exit_status = (int)(A(0) & 0xff);
-    return 0;
-}
-
-void user_die(loom_user *u, int sig, const char *fmt, ...)
-{
-    fflush(stdout);
-    fprintf(stderr, "loom: guest died: ");
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\n");
-    u->exited = true;
-    u->exit_status = 128 + sig;
-}
-
-/* A signal the guest sends itself. Handlers are recorded but not yet run:
- * a caught signal is dropped (reported under -d unimp). */
-static int64_t signal_self(sc *c, int sig)
-{
-    if (sig == 0) return 0;
-    if (sig < 1 || sig > 64) return -EINVAL;
-    uint32_t handler = get32(U->sigactions[sig]);
-    if (handler == 1 /* SIG_IGN */) return 0;
-    if (handler != 0) {
-        loom_log(U->sim, LOOM_LOG_UNIMP, "user: signal %d to a handler at 0x%08x not delivered (no signal frames yet)\n",
-                 sig, handler);
-        return 0;
-    }
-    switch (sig) {
-    case SIGCHLD: case SIGURG: case SIGWINCH: case SIGCONT:
-        return 0;
-    case SIGSTOP: case SIGTSTP: case SIGTTIN: case SIGTTOU:
-        loom_log(U->sim, LOOM_LOG_UNIMP, "user: stop signal %d ignored\n", sig);
-        return 0;
-    }
-    user_die(U, sig, "signal %d (%s)", sig, strsignal(sig));
-    return 0;
-}
-
-static int64_t sys_kill(sc *c)
-{
-    int32_t pid = SA(0);
-    if (pid == getpid() || pid == 0) return signal_self(c, SA(1));
-    return host_ret(kill(pid, SA(1)));
-}
-
-static int64_t sys_tgkill(sc *c)
-{
-    if (SA(0) == getpid() && SA(1) == (int32_t)gettid()) return signal_self(c, SA(2));
-    return host_ret(syscall(SYS_tgkill, SA(0), SA(1), SA(2)));
-}
-
-static int64_t sys_tkill(sc *c)
-{
-    if (SA(0) == (int32_t)gettid()) return signal_self(c, SA(1));
-    return host_ret(syscall(SYS_tkill, SA(0), SA(1)));
-}
-
-static int64_t sys_rt_sigaction(sc *c)
-{
-    int sig = SA(0);
-    if (sig < 1 || sig > 64 || A(3) != 8) return -EINVAL;
-    uint8_t *act = NULL, *old = NULL;
-    if (A(1)) GET(act, A(1), 20);
-    if (A(2)) PUT(old, A(2), 20);
-    if (act && (sig == SIGKILL || sig == SIGSTOP)) return -EINVAL;
-    uint8_t prev[20];
-    memcpy(prev, U->sigactions[sig], 20);
-    if (act) memcpy(U->sigactions[sig], act, 20);
-    if (old) memcpy(old, prev, 20);
-    return 0;
-}
-
-static int64_t sys_rt_sigprocmask(sc *c)
-{
-    if (A(3) != 8) return -EINVAL;
-    uint8_t *set = NULL, *old = NULL;
-    if (A(1)) GET(set, A(1), 8);
-    if (A(2)) PUT(old, A(2), 8);
-    uint64_t prev = U->sigmask;
-    if (set) {
-        uint64_t m = get64(set) & ~((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)));
-        switch (A(0)) {
-        case SIG_BLOCK: U->sigmask |= m; break;
-        case SIG_UNBLOCK: U->sigmask &= ~m; break;
-        case SIG_SETMASK: U->sigmask = m; break;
-        default: return -EINVAL;
-        }
-    }
-    if (old) put64(old, prev);
-    return 0;
-}
-
-static int64_t sys_sigaltstack(sc *c)
-{
-    uint8_t *ss = NULL, *old = NULL;
-    if (A(0)) GET(ss, A(0), 12);
-    if (A(1)) PUT(old, A(1), 12);
-    uint32_t prev[3];
-    memcpy(prev, U->altstack, sizeof prev);
-    if (!U->altstack[0] && !U->altstack[2]) prev[1] = 2; /* SS_DISABLE */
-    if (ss) memcpy(U->altstack, ss, 12);
-    if (old) memcpy(old, prev, 12);
-    return 0;
-}
-
 static int64_t sys_getpid(sc *c) { return getpid(); }
 static int64_t sys_getppid(sc *c) { return getppid(); }
 static int64_t sys_gettid(sc *c) { return gettid(); }
@@ -276,12 +126,6 @@ static int64_t sys_getpgrp(sc *c) { return getpgrp(); }
 static int64_t sys_getpgid(sc *c) { return host_ret(getpgid(SA(0))); }
 static int64_t sys_getsid(sc *c) { return host_ret(getsid(SA(0))); }
 
-static int64_t sys_set_tid_address(sc *c)
-{
-    U->tid_address = A(0);
-    return gettid();
-}
-
 static int64_t sys_set_robust_list(sc *c)
 {
     if (A(1) != 12) return -EINVAL; /* sizeof(struct robust_list_head) on ARM */
@@ -292,29 +136,7 @@ static int64_t sys_set_robust_list(sc *c)
 
 static int64_t sys_zero(sc *c) { return 0; }
 
-/* Single-threaded: nobody else can change the word or be woken. */
-static int64_t sys_futex(sc *c)
-{
-    unsigned cmd = A(1) & 0x7f; /* without FUTEX_PRIVATE_FLAG and FUTEX_CLOCK_REALTIME */
-    uint8_t *w;
-    switch (cmd) {
-    case 0: /* FUTEX_WAIT */
-    case 9: /* FUTEX_WAIT_BITSET */
-        GET(w, A(0), 4);
-        if (get32(w) != A(2)) return -EAGAIN;
-        loom_log(U->sim, LOOM_LOG_UNIMP, "user: futex wait on 0x%08x would never be woken\n", A(0));
-        return A(3) ? -ETIMEDOUT : -EINTR;
-    case 1:  /* FUTEX_WAKE */
-    case 10: /* FUTEX_WAKE_BITSET */
-        GET(w, A(0), 4);
-        return 0;
-    default:
-        loom_log(U->sim, LOOM_LOG_UNIMP, "user: futex operation %u\n", cmd);
-        return -ENOSYS;
-    }
-}
-
-static int64_t sys_sched_yield(sc *c) { return 0; }
+static int64_t sys_sched_yield(sc *c) { return BLOCKING(sched_yield()); }
 
 static int64_t sys_sched_getaffinity(sc *c)
 {
@@ -431,7 +253,7 @@ static int64_t sleep_common(sc *c, clockid_t clk, int flags, uint32_t req, uint3
     struct timespec r, left = {0, 0};
     int64_t e = get_timespec(c, req, &r, t64);
     if (e) return e;
-    int err = clock_nanosleep(clk, flags, &r, &left);
+    int err = BLOCKING(clock_nanosleep(clk, flags, &r, &left));
     if (err == EINTR && rem && !(flags & TIMER_ABSTIME)) put_timespec(c, rem, &left, t64);
     return -err;
 }
@@ -465,7 +287,7 @@ static int64_t sys_read(sc *c)
 {
     void *p = kbuf(c, A(1), A(2));
     if (!p) return -EFAULT;
-    int64_t n = host_ret(read(SA(0), p, A(2)));
+    int64_t n = host_ret(BLOCKING(read(SA(0), p, A(2))));
     invalidate_written(c, A(1), n);
     return n;
 }
@@ -474,7 +296,7 @@ static int64_t sys_write(sc *c)
 {
     void *p = kbuf(c, A(1), A(2));
     if (!p) return -EFAULT;
-    return host_ret(write(SA(0), p, A(2)));
+    return host_ret(BLOCKING(write(SA(0), p, A(2))));
 }
 
 static int64_t sys_pread64(sc *c)
@@ -482,7 +304,7 @@ static int64_t sys_pread64(sc *c)
     /* EABI: the 64-bit offset starts at an even register, r4:r5. */
     void *p = kbuf(c, A(1), A(2));
     if (!p) return -EFAULT;
-    int64_t n = host_ret(pread(SA(0), p, A(2), (off_t)((uint64_t)A(5) << 32 | A(4))));
+    int64_t n = host_ret(BLOCKING(pread(SA(0), p, A(2), (off_t)((uint64_t)A(5) << 32 | A(4)))));
     invalidate_written(c, A(1), n);
     return n;
 }
@@ -491,7 +313,7 @@ static int64_t sys_pwrite64(sc *c)
 {
     void *p = kbuf(c, A(1), A(2));
     if (!p) return -EFAULT;
-    return host_ret(pwrite(SA(0), p, A(2), (off_t)((uint64_t)A(5) << 32 | A(4))));
+    return host_ret(BLOCKING(pwrite(SA(0), p, A(2), (off_t)((uint64_t)A(5) << 32 | A(4)))));
 }
 
 static int64_t rw_vec(sc *c, bool wr)
@@ -506,7 +328,7 @@ static int64_t rw_vec(sc *c, bool wr)
         if (!(iov[i].iov_base = kbuf(c, base, len)) && len) return -EFAULT;
         iov[i].iov_len = len;
     }
-    int64_t r = host_ret(wr ? writev(SA(0), iov, (int)n) : readv(SA(0), iov, (int)n));
+    int64_t r = host_ret(wr ? BLOCKING(writev(SA(0), iov, (int)n)) : BLOCKING(readv(SA(0), iov, (int)n)));
     if (!wr)
         for (uint32_t i = 0; i < n; i++) invalidate_written(c, get32(v + 8 * i), get32(v + 8 * i + 4));
     return r;
@@ -818,7 +640,7 @@ static int64_t sys_poll(sc *c)
     /* struct pollfd is the same on both. */
     void *p = kbuf(c, A(0), (uint64_t)A(1) * 8);
     if (!p) return -EFAULT;
-    return host_ret(poll(p, A(1), SA(2)));
+    return host_ret(BLOCKING(poll(p, A(1), SA(2))));
 }
 
 static int64_t ppoll_common(sc *c, bool t64)
@@ -831,8 +653,20 @@ static int64_t ppoll_common(sc *c, bool t64)
         if (e) return e;
         tsp = &ts;
     }
-    /* The signal mask is recorded, not applied: no signal reaches the guest. */
-    int64_t r = host_ret(ppoll(p, A(1), tsp, NULL));
+    sigset_t hs, *hsp = NULL;
+    if (A(3)) {
+        /* ppoll's mask, as the host's (it mirrors the guest's). */
+        uint8_t *m;
+        GET(m, A(3), 8);
+        uint64_t want = get64(m);
+        sigemptyset(&hs);
+        for (int sig = 1; sig <= 64; sig++)
+            if ((want >> (sig - 1) & 1) && sig != SIGSEGV && sig != SIGBUS && sig != SIGILL && sig != SIGFPE &&
+                sig != SIGTRAP)
+                sigaddset(&hs, sig);
+        hsp = &hs;
+    }
+    int64_t r = host_ret(BLOCKING(ppoll(p, A(1), tsp, hsp)));
     if (tsp && r >= 0) put_timespec(c, A(2), &ts, t64);
     return r;
 }
@@ -960,26 +794,29 @@ static int64_t sys_cacheflush(sc *c)
 
 static int64_t sys_set_tls(sc *c)
 {
-    *c->tpidruro = A(0);
+    *c->t->tls = A(0);
     return 0;
 }
 
-static int64_t sys_get_tls(sc *c) { return *c->tpidruro; }
+static int64_t sys_get_tls(sc *c) { return *c->t->tls; }
 
 /* ---- The table --------------------------------------------------------------- */
 
 static const sys_def arm_syscalls[] = {
     {1, "exit", "d", sys_exit},
+    {2, "fork", "", sys_fork},
     {3, "read", "fxu", sys_read},
     {4, "write", "fxu", sys_write},
     {5, "open", "sxo", sys_open},
     {6, "close", "f", sys_close},
     {10, "unlink", "s", sys_unlink},
+    {11, "execve", "sxx", sys_execve},
     {12, "chdir", "s", sys_chdir},
     {15, "chmod", "so", sys_chmod},
     {19, "lseek", "fdd", sys_lseek},
     {20, "getpid", "", sys_getpid},
     {24, "getuid", "", sys_getuid},
+    {29, "pause", "", sys_pause},
     {33, "access", "so", sys_access},
     {37, "kill", "dd", sys_kill},
     {38, "rename", "ss", sys_rename},
@@ -997,11 +834,17 @@ static const sys_def arm_syscalls[] = {
     {63, "dup2", "ff", sys_dup2},
     {64, "getppid", "", sys_getppid},
     {65, "getpgrp", "", sys_getpgrp},
+    {77, "getrusage", "dx", sys_getrusage},
     {78, "gettimeofday", "xx", sys_gettimeofday},
     {85, "readlink", "sxu", sys_readlink},
     {91, "munmap", "xu", sys_munmap},
     {94, "fchmod", "fo", sys_fchmod},
+    {104, "setitimer", "dxx", sys_setitimer},
+    {105, "getitimer", "dx", sys_getitimer},
+    {114, "wait4", "dxxx", sys_wait4},
     {118, "fsync", "f", sys_fsync},
+    {119, "sigreturn", "", sys_sigreturn},
+    {120, "clone", "xxxxx", sys_clone},
     {122, "uname", "x", sys_uname},
     {125, "mprotect", "xux", sys_mprotect},
     {132, "getpgid", "d", sys_getpgid},
@@ -1015,12 +858,18 @@ static const sys_def arm_syscalls[] = {
     {162, "nanosleep", "xx", sys_nanosleep},
     {163, "mremap", "xuuxxX", sys_mremap},
     {168, "poll", "xud", sys_poll},
+    {173, "rt_sigreturn", "", sys_rt_sigreturn},
     {174, "rt_sigaction", "dxxu", sys_rt_sigaction},
     {175, "rt_sigprocmask", "dxxu", sys_rt_sigprocmask},
+    {176, "rt_sigpending", "xu", sys_rt_sigpending},
+    {177, "rt_sigtimedwait", "xxxu", sys_rt_sigtimedwait},
+    {178, "rt_sigqueueinfo", "ddx", sys_rt_sigqueueinfo},
+    {179, "rt_sigsuspend", "xu", sys_rt_sigsuspend},
     {180, "pread64", "fxuxuu", sys_pread64},
     {181, "pwrite64", "fxuxuu", sys_pwrite64},
     {183, "getcwd", "xu", sys_getcwd},
     {186, "sigaltstack", "xx", sys_sigaltstack},
+    {190, "vfork", "", sys_vfork},
     {191, "ugetrlimit", "dx", sys_ugetrlimit},
     {192, "mmap2", "xuxxfxX", sys_mmap2},
     {194, "ftruncate64", "fxuu", sys_ftruncate64},
@@ -1038,12 +887,13 @@ static const sys_def arm_syscalls[] = {
     {238, "tkill", "dd", sys_tkill},
     {240, "futex", "xdxxxx", sys_futex},
     {242, "sched_getaffinity", "dux", sys_sched_getaffinity},
-    {248, "exit_group", "d", sys_exit},
+    {248, "exit_group", "d", sys_exit_group},
     {256, "set_tid_address", "x", sys_set_tid_address},
     {263, "clock_gettime", "dx", sys_clock_gettime},
     {264, "clock_getres", "dx", sys_clock_getres},
     {265, "clock_nanosleep", "ddxx", sys_clock_nanosleep},
     {268, "tgkill", "ddd", sys_tgkill},
+    {280, "waitid", "ddxxx", sys_waitid},
     {322, "openat", "fsxo", sys_openat},
     {323, "mkdirat", "fso", sys_mkdirat},
     {327, "fstatat64", "fsxx", sys_fstatat64},
@@ -1055,6 +905,7 @@ static const sys_def arm_syscalls[] = {
     {338, "set_robust_list", "xu", sys_set_robust_list},
     {358, "dup3", "ffx", sys_dup3},
     {359, "pipe2", "xx", sys_pipe2},
+    {363, "rt_tgsigqueueinfo", "dddx", sys_rt_tgsigqueueinfo},
     {369, "prlimit64", "ddxx", sys_prlimit64},
     {382, "renameat2", "fsfsx", sys_renameat2},
     {384, "getrandom", "xux", sys_getrandom},
@@ -1063,7 +914,8 @@ static const sys_def arm_syscalls[] = {
     {406, "clock_getres_time64", "dx", sys_clock_getres64},
     {407, "clock_nanosleep_time64", "ddxx", sys_clock_nanosleep64},
     {414, "ppoll_time64", "xuxxu", sys_ppoll64},
-    {422, "futex_time64", "xdxxxx", sys_futex},
+    {421, "rt_sigtimedwait_time64", "xxxu", sys_rt_sigtimedwait64},
+    {422, "futex_time64", "xdxxxx", sys_futex_time64},
     {439, "faccessat2", "fsox", sys_faccessat2},
     {0xf0002, "cacheflush", "xxx", sys_cacheflush},
     {0xf0005, "set_tls", "x", sys_set_tls},
@@ -1118,12 +970,26 @@ static void print_result(FILE *f, const sys_def *d, int64_t r)
         fprintf(f, " = %" PRId64 "\n", r);
 }
 
-void user_arm_syscall(loom_user *u, uint32_t *regs, uint32_t *tpidruro)
+/* Calls the kernel never restarts after a handler ran (they return EINTR
+ * even with SA_RESTART): sleeps, waits with timeouts, poll and select,
+ * sigsuspend, SysV semaphores and message queues. */
+static bool never_restarted(uint32_t nr)
 {
+    static const uint16_t nrs[] = {29, 142, 162, 168, 177, 179, 250, 252, 265, 298, 301, 302, 312,
+                                   335, 336, 346, 407, 413, 414, 420, 421, 441};
+    for (size_t i = 0; i < sizeof nrs / sizeof *nrs; i++)
+        if (nrs[i] == nr) return true;
+    return false;
+}
+
+void user_arm_syscall(user_thread *t)
+{
+    loom_user *u = t->u;
+    uint32_t *regs = t->regs;
     uint32_t nr = regs[7];
     uint32_t args[7];
     memcpy(args, regs, sizeof args);
-    sc c = {u, regs, tpidruro, args};
+    sc c = {.u = u, .t = t, .r = regs, .a = args};
     const sys_def *d = find_syscall(nr);
     FILE *log = u->opts.strace ? loom_log_stream(u->sim) : NULL;
     int64_t r;
@@ -1133,7 +999,7 @@ void user_arm_syscall(loom_user *u, uint32_t *regs, uint32_t *tpidruro)
         c.a = a2;
         r = sys_pipe2(&c);
     } else if (d) {
-        if (log && (d->fn == sys_exit)) {
+        if (log && (d->fn == sys_exit || d->fn == sys_exit_group || d->fn == sys_execve)) {
             print_call(u, log, d, args);
             fputc('\n', log);
         }
@@ -1143,9 +1009,21 @@ void user_arm_syscall(loom_user *u, uint32_t *regs, uint32_t *tpidruro)
         if (log) fprintf(log, "%d Unknown syscall %" PRIu32 "\n", (int)getpid(), nr);
         r = -ENOSYS;
     }
-    if (log && d && d->fn != sys_exit) {
+    if (log && d && d->fn != sys_exit && d->fn != sys_exit_group) {
         print_call(u, log, d, args);
-        print_result(log, d, r);
+        if (c.keep_regs) fputc('\n', log);
+        else print_result(log, d, r);
+    }
+    if (c.keep_regs) return;
+    if (r == -EINTR && d && !never_restarted(nr)) {
+        /* A host signal interrupted the host call. Run the call again
+         * (after the handler, when there is one) if the guest's handler has
+         * SA_RESTART or no guest signal is due at all. */
+        bool restart = true;
+        if (!user_sig_interrupting(t, &restart) || restart) {
+            regs[15] -= ((arm_state *)t->arch)->thumb ? 2 : 4;
+            return;
+        }
     }
     regs[0] = (uint32_t)r;
 }

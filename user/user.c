@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "user.h"
@@ -19,6 +20,7 @@ enum {
 };
 
 #define SLICE_INSNS (1u << 22)
+#define SLICE_INSNS_SHARED (1u << 16)
 
 static const char user_usage_text[] =
     "  user ARCH PROGRAM [ARGS...]\n"
@@ -47,40 +49,27 @@ static int usage_error(const char *fmt, const char *arg)
     return EXIT_USAGE;
 }
 
-/* ---- Host faults in guest memory -------------------------------------------
- * A guest access to a page it has no right to reaches the host as SIGSEGV
- * (SIGBUS past the end of a mapped file) inside the reservation. Until the
- * JIT can map a host fault back to the guest instruction, the guest dies of
- * it with the address. The handler needs the reservation's address: this is
- * the one piece of process-wide state, set while a guest runs. */
-static uint8_t *volatile fault_base;
+/* ---- The run lock ------------------------------------------------------------
+ * A ticket lock: threads take turns in the order they asked. */
+extern __thread user_thread *user_self;
+extern user_thread *volatile user_running;
 
-static void on_host_fault(int sig, siginfo_t *si, void *uc)
+void user_lock(loom_user *u)
 {
-    (void)uc;
-    uint8_t *a = si->si_addr, *base = fault_base;
-    if (base && a >= base && a < base + USER_RESERVE_SIZE) {
-        char msg[128];
-        int n = snprintf(msg, sizeof msg, "loom: guest died: %s at 0x%08llx\n",
-                         sig == SIGBUS ? "bus error" : "segmentation fault", (unsigned long long)(a - base));
-        if (write(2, msg, (size_t)n) < 0) { /* nothing more to do */ }
-        _exit(128 + sig);
-    }
-    /* Loom's own bug: die of it as usual. */
-    signal(sig, SIG_DFL);
+    pthread_mutex_lock(&u->lock);
+    uint64_t me = u->next_ticket++;
+    while (me != u->serving) pthread_cond_wait(&u->turn, &u->lock);
+    pthread_mutex_unlock(&u->lock);
+    user_running = user_self;
 }
 
-__attribute__((unused)) static void catch_host_faults(uint8_t *base)
+void user_unlock(loom_user *u)
 {
-    static uint8_t altstack[64 * 1024];
-    stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack};
-    sigaltstack(&ss, NULL);
-    fault_base = base;
-    struct sigaction sa = {0};
-    sa.sa_sigaction = on_host_fault;
-    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-    sigaction(SIGSEGV, &sa, NULL);
-    sigaction(SIGBUS, &sa, NULL);
+    user_running = NULL;
+    pthread_mutex_lock(&u->lock);
+    u->serving++;
+    pthread_cond_broadcast(&u->turn);
+    pthread_mutex_unlock(&u->lock);
 }
 
 /* ---- The ARM guest ---------------------------------------------------------- */
@@ -88,14 +77,182 @@ __attribute__((unused)) static void catch_host_faults(uint8_t *base)
 #ifdef LOOM_HAVE_ARM_USER_INIT
 static void arm_invalidate(void *opaque, uint32_t start, uint32_t end)
 {
-    jit_cpu *jc = &((arm_state *)opaque)->jc;
-    if (!jc->code_pages) return;
+    loom_user *u = opaque;
+    jit_cpu *jc = u->threads ? &((arm_state *)u->threads->arch)->jc : NULL;
+    if (!jc || !jc->code_pages) return;
     for (uint64_t p = start >> USER_PAGE_BITS; p <= end >> USER_PAGE_BITS; p++) {
         if ((p >> 3) < jc->code_pages_len && (jc->code_pages[p >> 3] >> (p & 7)) & 1) {
             jit_invalidate(jc->eng, start, end);
             return;
         }
     }
+}
+
+/* Threads that ended keep their CPUs (a simulation owns its CPUs until
+ * it ends) for the next thread to reuse. */
+static user_thread *idle_threads;
+
+user_thread *user_arm_thread_new(loom_user *u, user_thread *parent)
+{
+    user_thread *t = idle_threads;
+    if (t) {
+        idle_threads = t->next;
+    } else {
+        t = calloc(1, sizeof *t);
+        if (!t) return NULL;
+        char name[32];
+        snprintf(name, sizeof name, "cpu%u", ++u->nthreads_made);
+        loom_cpu_opts copts = {.name = name};
+        if (loom_cpu_new(u->sim, "arm", u->cpu_model, NULL, &copts, &t->cpu) ||
+            arm_user_init(t->cpu, u->guest_base, USER_GUEST_SIZE)) {
+            fprintf(stderr, "loom: cannot make a CPU for a new thread: %s\n", loom_sim_last_error(u->sim));
+            free(t);
+            return NULL;
+        }
+    }
+    loom_cpu *cpu = t->cpu;
+    memset(t, 0, sizeof *t);
+    t->cpu = cpu;
+    t->u = u;
+    arm_state *s = arm_state_of(cpu);
+    s->jc.user_prot = u->pages;
+    t->arch = s;
+    t->regs = s->r;
+    t->tls = &s->tpidruro;
+    if (parent) {
+        arm_state *p = parent->arch;
+        memcpy(s->r, p->r, sizeof s->r);
+        arm_cpsr_set(s, arm_cpsr_get(p), 0xffffffffu);
+        s->fpscr = p->fpscr;
+        s->fpexc = p->fpexc;
+        memcpy(s->d, p->d, sizeof s->d);
+        s->tpidruro = p->tpidruro;
+        s->excl_valid = 0;
+        t->sigmask = parent->sigmask;
+    }
+    t->next = u->threads;
+    u->threads = t;
+    u->nthreads++;
+    return t;
+}
+
+static void unlink_thread(user_thread *t)
+{
+    loom_user *u = t->u;
+    for (user_thread **pp = &u->threads; *pp; pp = &(*pp)->next)
+        if (*pp == t) {
+            *pp = t->next;
+            u->nthreads--;
+            break;
+        }
+    t->next = idle_threads;
+    idle_threads = t;
+}
+
+void user_arm_thread_drop(user_thread *t) { unlink_thread(t); }
+
+void user_arm_after_fork(user_thread *t)
+{
+    loom_user *u = t->u;
+    pthread_mutex_init(&u->lock, NULL);
+    pthread_cond_init(&u->turn, NULL);
+    u->next_ticket = 1;
+    u->serving = 0;
+    user_running = t;
+    t->tid = (int)gettid();
+    for (user_thread *o = u->threads, *n; o; o = n) {
+        n = o->next;
+        if (o != t) {
+            o->next = idle_threads;
+            idle_threads = o;
+        }
+    }
+    u->threads = t;
+    t->next = NULL;
+    u->nthreads = 1;
+    jit_engine_after_fork(((arm_state *)t->arch)->jc.eng);
+}
+
+/* The process ends while other threads may still run: end it here. */
+static _Noreturn void end_process(loom_user *u)
+{
+    fflush(NULL);
+    if (u->death_signal) user_die_now(u->death_signal);
+    _exit(u->exit_status);
+}
+
+void user_arm_thread_run(user_thread *t)
+{
+    loom_user *u = t->u;
+    arm_state *s = t->arch;
+    user_sig_enter_thread(t);
+    while (!u->exited && !t->exited) {
+        /* Several threads take turns; alone, a thread runs long slices. */
+        loom_cpu_exit why = loom_cpu_run(t->cpu, u->nthreads > 1 ? SLICE_INSNS_SHARED : SLICE_INSNS);
+        if (why == LOOM_CPU_HALT) loom_cpu_set_halted(t->cpu, false); /* WFI, WFE: nothing to wait for */
+        if (why == LOOM_CPU_FATAL) {
+            fprintf(stderr, "loom: stopped at pc 0x%08x: %s\n", s->r[15], loom_sim_last_error(u->sim));
+            u->exited = true;
+            u->exit_status = EXIT_FAULT;
+            break;
+        }
+        uint32_t exc = s->exception;
+        s->exception = ARM_EXC_NONE;
+        switch (exc) {
+        case ARM_EXC_SVC:
+            user_arm_syscall(t);
+            break;
+        case ARM_EXC_UNDEF:
+            user_sig_fault(t, SIGILL, 1 /* ILL_ILLOPC */, s->r[15]);
+            break;
+        case ARM_EXC_DATA_ABORT:
+        case ARM_EXC_PREFETCH_ABORT: {
+            uint32_t a = s->exception_addr;
+            bool mapped = u->pages[a >> USER_PAGE_BITS] & USER_PAGE_MAPPED;
+            user_sig_fault(t, SIGSEGV, mapped ? 2 /* SEGV_ACCERR */ : 1 /* SEGV_MAPERR */, a);
+            break;
+        }
+        case ARM_EXC_ALIGNMENT:
+            user_sig_fault(t, SIGBUS, 1 /* BUS_ADRALN */, s->exception_addr);
+            break;
+        case ARM_EXC_BKPT:
+            user_sig_fault(t, SIGTRAP, 1 /* TRAP_BRKPT */, s->r[15]);
+            break;
+        default:
+            if (why == LOOM_CPU_BREAKPOINT) user_sig_fault(t, SIGTRAP, 1, s->r[15]);
+            break; /* the end of a slice, or a host signal to look at */
+        }
+        user_sig_deliver(t);
+        if (u->nthreads > 1 && !u->exited && !t->exited) {
+            /* Give the others their turn; a new turn starts with the
+             * exclusive monitor clear, as after a context switch. */
+            user_unlock(u);
+            user_lock(u);
+            s->excl_valid = 0;
+        }
+    }
+    if (u->exited) {
+        if (u->nthreads > 1 || t != u->main_thread) end_process(u);
+        return;
+    }
+    /* This thread alone ends. */
+    user_thread_end(t);
+    if (t == u->main_thread) {
+        /* The process lives on until its last thread ends; its status is
+         * the main thread's. */
+        int status = u->exit_status;
+        while (u->nthreads > 1 && !u->exited) {
+            user_unlock(u);
+            usleep(1000);
+            user_lock(u);
+        }
+        if (!u->exited) u->exit_status = status;
+        u->exited = true;
+        if (u->nthreads > 1) end_process(u);
+        return;
+    }
+    unlink_thread(t);
+    user_unlock(u);
 }
 
 static int run_arm(loom_user *u, loom_cpu *cpu)
@@ -105,56 +262,40 @@ static int run_arm(loom_user *u, loom_cpu *cpu)
         fprintf(stderr, "loom: %s\n", loom_sim_last_error(u->sim));
         return EXIT_INTERNAL;
     }
-    arm_state *s = arm_state_of(cpu);
+    int ve = user_arm_vector_page(u);
+    if (ve) {
+        fprintf(stderr, "loom: cannot map the vector page: %s\n", strerror(-ve));
+        return EXIT_INTERNAL;
+    }
+    user_thread *t = calloc(1, sizeof *t);
+    if (!t) return EXIT_INTERNAL;
+    t->cpu = cpu;
+    t->next = idle_threads;
+    idle_threads = t;
+    t = user_arm_thread_new(u, NULL);
+    u->main_thread = t;
+    t->tid = (int)getpid();
+    arm_state *s = t->arch;
     u->invalidate = arm_invalidate;
-    u->invalidate_opaque = s;
+    u->invalidate_opaque = u;
     memset(s->r, 0, sizeof s->r);
     s->r[13] = u->sp;
     /* Bit 0 of the entry point selects Thumb, as for a BX. */
     arm_cpsr_set(s, 0x10u | (u->start_pc & 1 ? 1u << 5 : 0), 0xffffffffu);
     s->r[15] = u->start_pc & ~1u;
-    catch_host_faults(u->guest_base);
-    int rc = 0;
-    while (!u->exited) {
-        loom_cpu_exit why = loom_cpu_run(cpu, SLICE_INSNS);
-        if (why == LOOM_CPU_BUDGET) continue;
-        if (why == LOOM_CPU_HALT) { /* WFI, WFE: nothing to wait for */
-            loom_cpu_set_halted(cpu, false);
-            continue;
-        }
-        if (why == LOOM_CPU_FATAL) {
-            fprintf(stderr, "loom: stopped at pc 0x%08x: %s\n", s->r[15], loom_sim_last_error(u->sim));
-            rc = EXIT_FAULT;
-            break;
-        }
-        uint32_t exc = s->exception;
-        s->exception = ARM_EXC_NONE;
-        switch (exc) {
-        case ARM_EXC_SVC:
-            user_arm_syscall(u, s->r, &s->tpidruro);
-            break;
-        case ARM_EXC_UNDEF:
-            user_die(u, SIGILL, "illegal instruction at 0x%08x", s->r[15]);
-            break;
-        case ARM_EXC_DATA_ABORT:
-            user_die(u, SIGSEGV, "segmentation fault at 0x%08x (pc 0x%08x)", s->exception_addr, s->r[15]);
-            break;
-        case ARM_EXC_PREFETCH_ABORT:
-            user_die(u, SIGSEGV, "segmentation fault fetching 0x%08x", s->exception_addr);
-            break;
-        case ARM_EXC_ALIGNMENT:
-            user_die(u, SIGBUS, "unaligned access at 0x%08x (pc 0x%08x)", s->exception_addr, s->r[15]);
-            break;
-        case ARM_EXC_BKPT:
-            user_die(u, SIGTRAP, "breakpoint at 0x%08x", s->r[15]);
-            break;
-        default:
-            if (why == LOOM_CPU_BREAKPOINT) user_die(u, SIGTRAP, "breakpoint at 0x%08x", s->r[15]);
-            break; /* a stop request with nothing to do */
-        }
-    }
-    fault_base = NULL;
-    return rc ? rc : u->exit_status;
+    /* The guest's blocked signals are what the process inherited. */
+    sigset_t hs;
+    pthread_sigmask(SIG_SETMASK, NULL, &hs);
+    for (int sig = 1; sig <= 64; sig++)
+        if (sigismember(&hs, sig) == 1) t->sigmask |= 1ull << (sig - 1);
+    user_sig_init(u);
+    pthread_mutex_init(&u->lock, NULL);
+    pthread_cond_init(&u->turn, NULL);
+    user_self = t;
+    user_lock(u);
+    user_arm_thread_run(t);
+    user_unlock(u);
+    return u->exit_status;
 }
 #endif
 
@@ -201,6 +342,8 @@ int loom_user_main(int argc, char **argv)
     const char *arch = NULL, *model = "cortex-a15", *log_list = NULL, *log_file = NULL, *argv0 = NULL;
     loom_jit_choice jit = LOOM_JIT_NATIVE;
     strvec env = {0};
+    char *exec_opts[32];
+    int nexec_opts = 0;
     for (char **e = environ; e && *e; e++)
         if (!strvec_push(&env, *e)) return EXIT_INTERNAL;
     int i = 0, rc;
@@ -217,6 +360,16 @@ int loom_user_main(int argc, char **argv)
         if (!val) { free(env.v); return usage_error("option %s needs a value", s); }              \
         i++;                                                                                       \
     } while (0)
+        /* Options an execve'd guest program runs with too. */
+        if (!strcmp(s, "-L") || !strcmp(s, "-cpu") || !strcmp(s, "-seed") || !strcmp(s, "-d") ||
+            !strcmp(s, "-strace") || !strncmp(s, "--jit=", 6)) {
+            if (nexec_opts + 2 > (int)(sizeof exec_opts / sizeof *exec_opts)) {
+                free(env.v);
+                return usage_error("%s", "too many options");
+            }
+            exec_opts[nexec_opts++] = (char *)s;
+            if (val && strcmp(s, "-strace") && strncmp(s, "--jit=", 6)) exec_opts[nexec_opts++] = (char *)val;
+        }
         if (!strcmp(s, "-L")) {
             NEEDS_VALUE();
             o.sysroot = val;
@@ -294,6 +447,9 @@ int loom_user_main(int argc, char **argv)
         rc = EXIT_INTERNAL;
         goto out;
     }
+    u->cpu_model = model;
+    u->exec_opts = exec_opts;
+    u->nexec_opts = nexec_opts;
     loom_err e = loom_user_load(u, program);
     if (e) {
         fprintf(stderr, "loom: %s\n", loom_sim_last_error(sim));
@@ -329,10 +485,13 @@ int loom_user_main(int argc, char **argv)
                     "which this build does not have yet\n");
     rc = EXIT_UNAVAILABLE;
 #endif
-out:
+out:;
+    int death = u ? u->death_signal : 0;
     loom_user_free(u);
     loom_sim_free(sim);
     if (logf) fclose(logf);
     free(env.v);
+    /* A guest killed by a signal: its parent sees Loom killed by it. */
+    if (death) user_die_now(death);
     return rc;
 }

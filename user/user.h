@@ -3,6 +3,7 @@
 #ifndef LOOM_USER_USER_H
 #define LOOM_USER_USER_H
 
+#include <pthread.h>
 #include <stdio.h>
 
 #include "loom/loom.h"
@@ -76,7 +77,51 @@ typedef struct user_elf {
     uint32_t flags;       /* e_flags */
 } user_elf;
 
-typedef struct loom_user {
+/* Signals waiting for delivery: a bit per signal (bit sig-1) and the guest
+ * siginfo (128 bytes, the 32-bit layout) of each. A standard signal already
+ * pending is not queued twice; real-time signals (32 and up) queue, the
+ * instances after the first in `more`. */
+typedef struct user_sigq {
+    uint64_t set;
+    uint8_t info[64][128];
+    struct user_sigq_more *more;
+} user_sigq;
+
+/* What the host signal handler records, for the run loop to collect:
+ * every instance, in order (a ring written from signal handlers). */
+#define USER_SIG_RING 64
+typedef struct user_sig_ring {
+    uint32_t head, tail;
+    struct {
+        int state; /* 0 free, 1 being written, 2 full */
+        uint8_t info[128];
+    } slot[USER_SIG_RING];
+} user_sig_ring;
+
+typedef struct loom_user loom_user;
+
+/* One guest thread: a host thread with its own CPU. Only the thread that
+ * holds the process's run lock runs guest code or touches shared state;
+ * blocking system calls let go of it (user_unlock/user_lock). */
+typedef struct user_thread {
+    loom_user *u;
+    loom_cpu *cpu;
+    void *arch;             /* the CPU's state (arm_state) */
+    uint32_t *regs;         /* r0..r15 */
+    uint32_t *tls;          /* the TLS register */
+    int tid;                /* the host thread's id, which the guest sees */
+    uint64_t sigmask;       /* blocked signals (bit sig-1) */
+    uint64_t saved_mask;    /* sigsuspend's mask to restore after the handler */
+    bool has_saved_mask;
+    uint32_t altstack[3];   /* ss_sp, ss_flags, ss_size */
+    uint32_t clear_tid;     /* set_tid_address / CLONE_CHILD_CLEARTID */
+    user_sigq pending;      /* sent to this thread */
+    user_sig_ring host;     /* thread-directed, recorded by the host handler */
+    bool exited;
+    struct user_thread *next;
+} user_thread;
+
+struct loom_user {
     loom_sim *sim;
     loom_user_opts opts;
     uint8_t *guest_base;  /* host address of guest address 0 */
@@ -95,20 +140,34 @@ typedef struct loom_user {
     uint32_t argc;
 
     /* Process state the guest sets up and the emulation records. */
-    uint32_t tid_address, robust_list, robust_len;
+    uint32_t robust_list, robust_len;
     uint8_t sigactions[65][20]; /* guest struct sigaction per signal, as given */
-    uint64_t sigmask;
-    uint32_t altstack[3];
+    user_sigq pending;        /* sent to the process */
     uint64_t rng;             /* getrandom's generator state */
+
+    /* Threads, and the run lock: a ticket lock, so threads take turns. */
+    user_thread *threads, *main_thread;
+    unsigned nthreads, nthreads_made;
+    pthread_mutex_t lock;
+    pthread_cond_t turn;
+    uint64_t next_ticket, serving;
+    const char *cpu_model;
+    /* The options of `loom user ARCH` that carry over to an execve'd guest
+     * program. */
+    char **exec_opts;
+    int nexec_opts;
 
     bool exited;
     int exit_status;          /* 0..255, or 128 + signal */
+    int death_signal;         /* the guest died of this signal: Loom dies of it too */
+
+    struct user_ipc *ipc;     /* SysV shared memory the guest attached (ipc_arm.c) */
 
     /* Called when guest memory under translated code may have changed
      * (munmap, mprotect, mmap over it, read() into it). */
     void (*invalidate)(void *opaque, uint32_t start, uint32_t end);
     void *invalidate_opaque;
-} loom_user;
+};
 
 /* Reserve the guest space. Errors go to the simulation's last error. */
 loom_err loom_user_new(loom_sim *sim, const loom_user_opts *opts, loom_user **out);
@@ -140,11 +199,67 @@ static inline uint32_t user_page_up(uint64_t a)
 }
 static inline uint32_t user_page_down(uint32_t a) { return a & ~(USER_PAGE_SIZE - 1); }
 
-/* The ARM system calls (user/syscall_arm.c). regs: r0..r15 of the guest; r7
- * holds the number, r0 gets the result. tpidruro: the TLS register. */
-void user_arm_syscall(loom_user *u, uint32_t *regs, uint32_t *tpidruro);
-/* The guest ends by a signal: say so on stderr, exit status 128 + sig. */
+/* The ARM system calls (user/syscall_arm.c): r7 holds the number, r0 gets
+ * the result. */
+void user_arm_syscall(user_thread *t);
+/* SysV IPC for ARM guests (user/ipc_arm.c): a[0..6] are r0..r6. */
+int64_t user_arm_semop(loom_user *u, const uint32_t *a);
+int64_t user_arm_semget(loom_user *u, const uint32_t *a);
+int64_t user_arm_semctl(loom_user *u, const uint32_t *a);
+int64_t user_arm_semtimedop(loom_user *u, const uint32_t *a);
+int64_t user_arm_semtimedop_time64(loom_user *u, const uint32_t *a);
+int64_t user_arm_msgsnd(loom_user *u, const uint32_t *a);
+int64_t user_arm_msgrcv(loom_user *u, const uint32_t *a);
+int64_t user_arm_msgget(loom_user *u, const uint32_t *a);
+int64_t user_arm_msgctl(loom_user *u, const uint32_t *a);
+int64_t user_arm_shmat(loom_user *u, const uint32_t *a);
+int64_t user_arm_shmdt(loom_user *u, const uint32_t *a);
+int64_t user_arm_shmget(loom_user *u, const uint32_t *a);
+int64_t user_arm_shmctl(loom_user *u, const uint32_t *a);
+/* Forget the records of shared memory attachments (the host mappings go
+ * with the guest space). */
+void user_ipc_free(loom_user *u);
+/* The guest ends by a signal: say so on stderr, exit status 128 + sig, and
+ * Loom ends by the same signal. */
 void user_die(loom_user *u, int sig, const char *fmt, ...) LOOM_PRINTF(3, 4);
+
+/* End Loom by the signal the guest died of (no core dump). */
+_Noreturn void user_die_now(int sig);
+
+/* The run lock (see user_thread). */
+void user_lock(loom_user *u);
+void user_unlock(loom_user *u);
+
+/* Signals (user/signal_arm.c). */
+/* Catch host faults and the host signals the guest handles. */
+void user_sig_init(loom_user *u);
+/* The calling host thread runs t. */
+void user_sig_enter_thread(user_thread *t);
+/* A synchronous signal from the CPU (fault, undefined instruction,
+ * breakpoint) with si_code and si_addr; delivered even when blocked or
+ * ignored, as the kernel forces it. */
+void user_sig_fault(user_thread *t, int sig, int code, uint32_t addr);
+/* Deliver what is pending and not blocked: run the handler (a signal
+ * frame), or take the default action. */
+void user_sig_deliver(user_thread *t);
+/* A signal is pending that interrupts a blocking system call: true, and
+ * *restart says whether its handler has SA_RESTART. */
+bool user_sig_interrupting(user_thread *t, bool *restart);
+/* The page at 0xffff0000: kuser helpers and sigreturn code. */
+int user_arm_vector_page(loom_user *u);
+
+/* Threads of ARM guests (user/user.c). A new thread's CPU starts as a copy
+ * of parent's; NULL when no CPU can be made. */
+user_thread *user_arm_thread_new(loom_user *u, user_thread *parent);
+/* Forget a thread that never ran. */
+void user_arm_thread_drop(user_thread *t);
+/* Run a thread (holding the run lock) until it or the process ends. */
+void user_arm_thread_run(user_thread *t);
+/* In a forked child: t is the only thread; the run lock and the code
+ * cache are this process's own. */
+void user_arm_after_fork(user_thread *t);
+/* Clear the thread's tid word and wake its joiner (user/proc_arm.c). */
+void user_thread_end(user_thread *t);
 /* Convert open(2) flags between the ARM and host encodings. */
 int user_arm_open_flags_to_host(uint32_t f);
 uint32_t user_arm_open_flags_from_host(int f);

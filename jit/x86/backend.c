@@ -116,6 +116,21 @@ void jit_x86_cache_free(x86_cache *x)
     free(x);
 }
 
+loom_err jit_x86_cache_after_fork(x86_cache *x)
+{
+    int fd = memfd_create("loom-jit", MFD_CLOEXEC);
+    if (fd < 0) return LOOM_E_NOMEM;
+    loom_err err = LOOM_E_NOMEM;
+    /* The new object gets the old contents, then replaces both views in
+     * place, so every address in the code (chains, returns) stays valid. */
+    if (ftruncate(fd, (off_t)x->size) == 0 && pwrite(fd, x->rw, x->used, 0) == (ssize_t)x->used &&
+        mmap(x->rw, x->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) != MAP_FAILED &&
+        mmap(x->rx, x->size, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_FIXED, fd, 0) != MAP_FAILED)
+        err = LOOM_OK;
+    close(fd);
+    return err;
+}
+
 void jit_x86_cache_reset(x86_cache *x) { x->used = x->reset_to; }
 size_t jit_x86_cache_used(const x86_cache *x) { return x->used; }
 
@@ -142,6 +157,18 @@ static void slow_fault(jit_cpu *c, const x86_desc *d, const jit_fault *f)
     c->guest->restore(c, d->pc, d->extra);
     c->guest->raise_fault(c, f);
     c->raised = 3; /* the instruction did not retire */
+}
+
+/* The fault pad of a user-mode access whose host access faulted (see
+ * jit_host_fault): the guest state is written back, raise the abort. */
+static void slow_host_fault(jit_cpu *c, const x86_desc *d)
+{
+    jit_fault f = {.vaddr = c->host_fault_vaddr,
+                   .access = d->op == IR_STORE ? JIT_WRITE : JIT_READ,
+                   .size = 1u << (d->flags & IR_MEM_SIZE_MASK),
+                   .mmu_idx = d->mmu,
+                   .kind = JIT_FAULT_UNMAPPED};
+    slow_fault(c, d, &f);
 }
 
 static uint64_t slow_load(jit_cpu *c, const x86_desc *d, uint64_t addr)
@@ -248,6 +275,8 @@ typedef struct gen {
     unsigned nfix;
     x86_desc *descs;
     unsigned ndescs, desc_cap;
+    uint32_t (*pads)[2];  /* user mode: (hot offset of an access, cold offset of its fault pad) */
+    unsigned npads;
     uint32_t *label_hot;  /* label -> hot offset */
     bool failed;
 } gen;
@@ -716,11 +745,15 @@ static void gen_mem(gen *g, ir_val v)
         else x86_mov_rr(b, 64, X86_RDX, ra);
         host = x86_mem_sib(X86_RCX, X86_RDX, 1, 0);
     }
-    /* The fast path. */
+    /* The fast path. The host instruction that touches memory comes first
+     * (after a byte swap of a stored value): a host fault there is the
+     * guest's (user mode). */
+    uint32_t access_at = (uint32_t)x86_buf_len(b);
     if (is_store) {
         if (be && size > 1) {
             x86_mov_rr(b, 64, X86_RAX, rv);
             x86_bswap(b, size * 8, X86_RAX);
+            access_at = (uint32_t)x86_buf_len(b);
             x86_mov_mr(b, size * 8, host, X86_RAX);
         } else {
             x86_mov_mr(b, size * 8, host, rv);
@@ -748,6 +781,18 @@ static void gen_mem(gen *g, ir_val v)
     }
     uint32_t back = (uint32_t)x86_buf_len(b);
 
+    if (g->user) {
+        /* The fault pad: pending guest state to memory, then raise. */
+        x86_buf *c = &g->cold;
+        g->pads[g->npads][0] = access_at;
+        g->pads[g->npads][1] = (uint32_t)x86_buf_len(c);
+        g->npads++;
+        for (unsigned k = 0; k < g->npend; k++) write_back(g, c, &g->pend[k]);
+        x86_mov_rr(c, 64, X86_RDI, R_BASE);
+        x86_movabs(c, X86_RSI, (uint64_t)(uintptr_t)d);
+        emit_call(c, (const void *)slow_host_fault);
+        check_raised(g, c);
+    }
     if (!to_slow) goto done;
     /* The slow path: write back pending state (the access may fault), keep
      * caller-saved values, call, check for a fault, return. */
@@ -1090,8 +1135,10 @@ void *jit_x86_compile(x86_cache *x, jit_block *tb, const jit_guest *jg, bool use
     g->label_hot = calloc(nl ? nl : 1, sizeof *g->label_hot);
     g->desc_cap = nmem;
     g->descs = malloc((nmem ? nmem : 1) * sizeof *g->descs);
+    g->pads = malloc((nmem ? nmem : 1) * sizeof *g->pads);
     void *result = NULL;
-    if (!g->reg || !g->in_slot || !g->last || !g->pins || !g->fix || !g->cold_mem || !g->label_hot || !g->descs)
+    if (!g->reg || !g->in_slot || !g->last || !g->pins || !g->fix || !g->cold_mem || !g->label_hot || !g->descs ||
+        !g->pads)
         goto out;
     memset(g->reg, -1, tb->n);
     for (uint32_t v = 1; v < tb->n; v++) {
@@ -1140,6 +1187,11 @@ void *jit_x86_compile(x86_cache *x, jit_block *tb, const jit_guest *jg, bool use
     free(tb->x86_descs);
     tb->x86_descs = g->descs;
     g->descs = NULL;
+    for (unsigned k = 0; k < g->npads; k++) g->pads[k][1] += (uint32_t)hot_len;
+    free(tb->fault_pads);
+    tb->fault_pads = g->npads ? g->pads : NULL;
+    tb->nfault_pads = g->npads;
+    if (g->npads) g->pads = NULL;
     x->used += (hot_len + cold_len + 15) & ~(size_t)15;
     tb->code_len = (uint32_t)(hot_len + cold_len);
     for (unsigned k = 0; k < 2; k++) {
@@ -1154,6 +1206,7 @@ out:
     free(g->pins);
     free(g->label_hot);
     free(g->descs);
+    free(g->pads);
     return result;
 }
 

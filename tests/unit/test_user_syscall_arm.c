@@ -27,6 +27,7 @@ typedef struct fix {
     uint32_t r[16];
     uint32_t tls;
     uint32_t scratch; /* a page of guest memory for arguments */
+    user_thread t;    /* the calling thread, without a CPU */
 } fix;
 
 static int setup(void **st)
@@ -40,6 +41,10 @@ static int setup(void **st)
     f->u->exe_real = strdup("/opt/guest/prog");
     f->scratch = 0x20000;
     if (user_map(f->u, f->scratch, 0x4000, USER_PROT_READ | USER_PROT_WRITE)) return -1;
+    f->t = (user_thread){.u = f->u, .regs = f->r, .tls = &f->tls, .tid = (int)gettid()};
+    f->u->threads = &f->t;
+    f->u->nthreads = 1;
+    user_lock(f->u); /* system calls are made holding the run lock */
     *st = f;
     return 0;
 }
@@ -47,6 +52,8 @@ static int setup(void **st)
 static int teardown(void **st)
 {
     fix *f = *st;
+    user_unlock(f->u);
+    f->u->threads = NULL;
     loom_user_free(f->u);
     loom_sim_free(f->sim);
     free(f);
@@ -59,7 +66,7 @@ static int32_t call(fix *f, uint32_t nr, uint32_t a0, uint32_t a1, uint32_t a2, 
     uint32_t a[6] = {a0, a1, a2, a3, a4, a5};
     memcpy(f->r, a, sizeof a);
     f->r[7] = nr;
-    user_arm_syscall(f->u, f->r, &f->tls);
+    user_arm_syscall(&f->t);
     return (int32_t)f->r[0];
 }
 
@@ -136,7 +143,7 @@ static void test_syscall_fstat64_has_the_arm_eabi_layout(void **st)
     uint32_t args[7] = {(uint32_t)fd, f->scratch + 0x500, 3, 0xdead, 7, 0, 0};
     memcpy(f->r, args, sizeof args);
     f->r[7] = 180;
-    user_arm_syscall(f->u, f->r, &f->tls);
+    user_arm_syscall(&f->t);
     assert_int_equal(f->r[0], 3);
     assert_memory_equal(g(f, f->scratch + 0x500), "789", 3);
     close(fd);
@@ -219,7 +226,8 @@ static void test_syscall_identity_time_and_randomness(void **st)
     uint32_t r[16] = {f->scratch, 16, 0};
     r[7] = 384;
     uint32_t tls = 0;
-    user_arm_syscall(v, r, &tls);
+    user_thread vt = {.u = v, .regs = r, .tls = &tls};
+    user_arm_syscall(&vt);
     assert_memory_equal(v->guest_base + f->scratch, first, 16);
     loom_user_free(v);
 }
@@ -250,10 +258,25 @@ static void test_syscall_exit_and_fatal_self_signals(void **st)
     assert_int_equal(call(f, 268 /* tgkill */, (uint32_t)getpid(), (uint32_t)gettid(), 17 /* SIGCHLD */, 0, 0, 0),
                      0);
     assert_false(f->u->exited);
-    call(f, 268, (uint32_t)getpid(), (uint32_t)gettid(), 6 /* SIGABRT */, 0, 0, 0);
-    assert_true(f->u->exited);
-    assert_int_equal(f->u->exit_status, 128 + 6);
-    f->u->exited = false;
+    /* A handled signal sent to itself goes through the host kernel and is
+     * pending for the guest when the call returns; SA_RESTART is reported. */
+    uint8_t *act = g(f, f->scratch + 0x800);
+    memset(act, 0, 20);
+    uint32_t handler = 0x10000, flags = 0x10000000 /* SA_RESTART */;
+    memcpy(act, &handler, 4);
+    memcpy(act + 4, &flags, 4);
+    assert_int_equal(call(f, 174 /* rt_sigaction */, 10 /* SIGUSR1 */, f->scratch + 0x800, 0, 8, 0, 0), 0);
+    bool restart = false;
+    assert_false(user_sig_interrupting(&f->t, &restart));
+    assert_int_equal(call(f, 268, (uint32_t)getpid(), (uint32_t)gettid(), 10, 0, 0, 0), 0);
+    assert_false(f->u->exited);
+    assert_true(user_sig_interrupting(&f->t, &restart));
+    assert_true(restart);
+    /* Ignoring it discards it. */
+    handler = 1;
+    memcpy(act, &handler, 4);
+    assert_int_equal(call(f, 174, 10, f->scratch + 0x800, 0, 8, 0, 0), 0);
+    assert_false(user_sig_interrupting(&f->t, &restart));
     call(f, 248 /* exit_group */, 300, 0, 0, 0, 0, 0);
     assert_true(f->u->exited);
     assert_int_equal(f->u->exit_status, 300 & 0xff);

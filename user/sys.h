@@ -1,0 +1,99 @@
+/* Private to user/: the context of one ARM system call, shared by the files
+ * that implement them (syscall_arm.c, signal_arm.c, proc_arm.c). */
+#ifndef LOOM_USER_SYS_H
+#define LOOM_USER_SYS_H
+
+#include <errno.h>
+#include <string.h>
+
+#include "user.h"
+
+typedef struct sc {
+    loom_user *u;
+    user_thread *t;
+    uint32_t *r;          /* r0..r15 */
+    const uint32_t *a;    /* r0..r6 as they were: the arguments */
+    bool keep_regs;       /* sigreturn: the registers are the result, not r0 */
+} sc;
+
+typedef int64_t (*sys_fn)(sc *c);
+
+#define A(i) (c->a[i])
+#define SA(i) ((int32_t)c->a[i])
+#define U (c->u)
+
+static inline int64_t host_ret(long r) { return r < 0 ? -errno : r; }
+
+/* Memory Loom itself reads or writes: every page must allow it. */
+#define GET(ptr, addr, len)                                                                         \
+    do {                                                                                           \
+        if (!((ptr) = user_ptr(U, (addr), (len), USER_PROT_READ))) return -EFAULT;                 \
+    } while (0)
+#define PUT(ptr, addr, len)                                                                         \
+    do {                                                                                           \
+        if (!((ptr) = user_ptr(U, (addr), (len), USER_PROT_WRITE))) return -EFAULT;                \
+    } while (0)
+
+static inline void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static inline void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+static inline uint32_t get32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+static inline uint64_t get64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+/* Run a blocking host call without the run lock, so other guest threads
+ * go on meanwhile. */
+#define BLOCKING(expr)                                                                              \
+    ({                                                                                             \
+        user_unlock(U);                                                                            \
+        __typeof__(expr) blocking_r_ = (expr);                                                     \
+        int blocking_errno_ = errno;                                                               \
+        user_lock(U);                                                                              \
+        errno = blocking_errno_;                                                                   \
+        blocking_r_;                                                                               \
+    })
+
+/* signal_arm.c */
+int64_t sys_rt_sigaction(sc *c);
+int64_t sys_rt_sigprocmask(sc *c);
+int64_t sys_sigaltstack(sc *c);
+int64_t sys_rt_sigreturn(sc *c);
+int64_t sys_sigreturn(sc *c);
+int64_t sys_rt_sigsuspend(sc *c);
+int64_t sys_rt_sigpending(sc *c);
+int64_t sys_rt_sigtimedwait(sc *c);
+int64_t sys_rt_sigtimedwait64(sc *c);
+int64_t sys_rt_sigqueueinfo(sc *c);
+int64_t sys_rt_tgsigqueueinfo(sc *c);
+int64_t sys_kill(sc *c);
+int64_t sys_tkill(sc *c);
+int64_t sys_tgkill(sc *c);
+int64_t sys_setitimer(sc *c);
+int64_t sys_getitimer(sc *c);
+int64_t sys_pause(sc *c);
+/* Host siginfo to the guest's 32-bit layout. */
+void user_siginfo_from_host(uint8_t *g, const siginfo_t *si);
+
+/* proc_arm.c */
+int64_t sys_clone(sc *c);
+int64_t sys_fork(sc *c);
+int64_t sys_vfork(sc *c);
+int64_t sys_execve(sc *c);
+int64_t sys_wait4(sc *c);
+int64_t sys_waitid(sc *c);
+int64_t sys_exit(sc *c);
+int64_t sys_exit_group(sc *c);
+int64_t sys_set_tid_address(sc *c);
+int64_t sys_futex(sc *c);
+int64_t sys_futex_time64(sc *c);
+int64_t sys_getrusage(sc *c);
+
+#endif
