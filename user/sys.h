@@ -96,4 +96,47 @@ int64_t sys_futex(sc *c);
 int64_t sys_futex_time64(sc *c);
 int64_t sys_getrusage(sc *c);
 
+/* misc_arm.c */
+int64_t sys_link(sc *c);
+int64_t sys_mknod(sc *c);
+int64_t sys_sync(sc *c);
+int64_t sys_times(sc *c);
+int64_t sys_setpgid(sc *c);
+int64_t sys_chroot(sc *c);
+int64_t sys_setsid(sc *c);
+int64_t sys_symlink(sc *c);
+int64_t sys_getpriority(sc *c);
+int64_t sys_setpriority(sc *c);
+int64_t sys_sysinfo(sc *c);
+int64_t sys_newselect(sc *c);
+int64_t sys_flock(sc *c);
+int64_t sys_prctl(sc *c);
+int64_t sys_truncate64(sc *c);
+int64_t sys_lchown(sc *c);
+int64_t sys_getgroups(sc *c);
+int64_t sys_setgroups(sc *c);
+int64_t sys_fchown(sc *c);
+int64_t sys_setresuid(sc *c);
+int64_t sys_getresuid(sc *c);
+int64_t sys_setresgid(sc *c);
+int64_t sys_getresgid(sc *c);
+int64_t sys_chown(sc *c);
+int64_t sys_setuid(sc *c);
+int64_t sys_setgid(sc *c);
+int64_t sys_sendfile64(sc *c);
+int64_t sys_sched_setaffinity(sc *c);
+int64_t sys_statfs64(sc *c);
+int64_t sys_fstatfs64(sc *c);
+int64_t sys_utimes(sc *c);
+int64_t sys_fadvise64_64(sc *c);
+int64_t sys_mknodat(sc *c);
+int64_t sys_fchownat(sc *c);
+int64_t sys_linkat(sc *c);
+int64_t sys_symlinkat(sc *c);
+int64_t sys_fchmodat(sc *c);
+int64_t sys_pselect6(sc *c);
+int64_t sys_utimensat(sc *c);
+int64_t sys_utimensat64(sc *c);
+int64_t sys_pselect6_64(sc *c);
+
 #endif
