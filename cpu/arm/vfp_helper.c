@@ -177,12 +177,39 @@ static bool process_nans(fpctx *x, fmt f, const uint64_t *ops, unsigned n, uint6
 
 /* ---- The operations --------------------------------------------------------------- */
 
+/* A normal number or a zero: nothing in FPUnpack, NaN processing or
+ * flush-to-zero applies to it. */
+static bool plain(fmt f, uint64_t v)
+{
+    uint64_t e = exp_of(f, v);
+    return (e && e != exp_max(f)) || is_zero(f, v);
+}
+
+/* The common case on its own: plain operands and a result the host gives
+ * exactly as the ARM ARM does (normal and above the smallest normal, so no
+ * tininess question; or an exact zero), with at most an inexact flag.
+ * False: take the full path. */
+static bool fast_binop(fpctx *x, int op, fmt f, uint64_t a, uint64_t b, uint64_t *res)
+{
+    if (!plain(f, a) || !plain(f, b)) return false;
+    uint64_t r;
+    int ex = host_op(op, f, a, b, 0, x->fe_mode, &r);
+    if (ex & ~FE_INEXACT) return false;
+    uint64_t mag = r & ~sign_bit(f);
+    if (exp_of(f, r) == exp_max(f) || (mag <= min_normal(f) && (mag || (ex & FE_INEXACT)))) return false;
+    if (ex & FE_INEXACT) x->exc |= FPSCR_IXC;
+    *res = r;
+    return true;
+}
+
 /* FPAdd, FPSub, FPMul, FPDiv: after the NaNs, IEEE 754 as the host does it
  * (infinities, zeros and their signs, invalid operations, division by
  * zero are the same). */
 static uint64_t fp_binop(fpctx *x, int op, fmt f, uint64_t a, uint64_t b)
 {
-    uint64_t ops[2] = {flush_in(x, f, a), flush_in(x, f, b)}, r;
+    uint64_t r;
+    if (fast_binop(x, op, f, a, b, &r)) return r;
+    uint64_t ops[2] = {flush_in(x, f, a), flush_in(x, f, b)};
     if (process_nans(x, f, ops, 2, &r)) return r;
     return fp_round_op(x, op, f, ops[0], ops[1], 0);
 }
@@ -436,8 +463,115 @@ static void set_reg(arm_state *s, bool dp, unsigned i, uint64_t v)
 
 static uint64_t neg(fmt f, uint64_t v) { return v ^ sign_bit(f); }
 
+/* ---- The fast path ------------------------------------------------------------------
+ * Most guest arithmetic has normal operands and a normal result, where the
+ * host's IEEE 754 answer and flags are the ARM ARM's and nothing else
+ * applies (no NaN, no flush-to-zero, no tininess question). Those run here
+ * on the host with the guest's rounding mode, each precision with its
+ * constants known; anything else, or any flag but inexact, goes the full
+ * way from the start (nothing is written until the fast path succeeds).
+ * The MXCSR accesses and the arithmetic are volatile asm so that the
+ * compiler keeps them in order. */
+static inline unsigned csr_get(void)
+{
+    unsigned v;
+    __asm__ volatile("stmxcsr %0" : "=m"(v));
+    return v;
+}
+static inline void csr_set(unsigned v) { __asm__ volatile("ldmxcsr %0" : : "m"(v)); }
+
+#define FAST_PRECISION(T, U, BITS, EBITS, SUF)                                                     \
+    static inline bool plain_##BITS(U v)                                                           \
+    {                                                                                              \
+        U e = v >> (BITS - 1 - EBITS) & ((1u << EBITS) - 1);                                       \
+        return e - 1 < ((1u << EBITS) - 2) || !(U)(v << 1);                                        \
+    }                                                                                              \
+    /* A result the host gives as ARM does: above the smallest normal and \
+     * finite, or an exact zero. */                                                                \
+    static inline bool result_ok_##BITS(U r, unsigned fl)                                          \
+    {                                                                                              \
+        U mag = (U)(r << 1) >> 1, min_normal = (U)1 << (BITS - 1 - EBITS);                         \
+        if (fl & ~0x20u) return false;                                                             \
+        if (mag >> (BITS - 1 - EBITS) == ((1u << EBITS) - 1)) return false;                       \
+        return mag > min_normal || (!mag && !(fl & 0x20u));                                        \
+    }                                                                                              \
+    static inline U fast_op_##BITS(int op, U a, U b)                                               \
+    {                                                                                              \
+        T x, y;                                                                                    \
+        memcpy(&x, &a, sizeof x);                                                                  \
+        memcpy(&y, &b, sizeof y);                                                                  \
+        switch (op) {                                                                              \
+        case H_ADD: __asm__ volatile("adds" SUF " %1, %0" : "+x"(x) : "x"(y)); break;              \
+        case H_SUB: __asm__ volatile("subs" SUF " %1, %0" : "+x"(x) : "x"(y)); break;              \
+        case H_MUL: __asm__ volatile("muls" SUF " %1, %0" : "+x"(x) : "x"(y)); break;              \
+        default: __asm__ volatile("divs" SUF " %1, %0" : "+x"(x) : "x"(y)); break;                 \
+        }                                                                                          \
+        U r;                                                                                       \
+        memcpy(&r, &x, sizeof r);                                                                  \
+        return r;                                                                                  \
+    }                                                                                              \
+    static bool fast_##BITS(arm_state *s, unsigned op, unsigned d, unsigned n, unsigned m)         \
+    {                                                                                              \
+        U vd, vn, vm;                                                                              \
+        if (BITS == 64) {                                                                          \
+            vd = (U)s->d[d & 31], vn = (U)s->d[n & 31], vm = (U)s->d[m & 31];                      \
+        } else {                                                                                   \
+            vd = (U)(s->d[d >> 1 & 31] >> (32 * (d & 1)));                                         \
+            vn = (U)(s->d[n >> 1 & 31] >> (32 * (n & 1)));                                         \
+            vm = (U)(s->d[m >> 1 & 31] >> (32 * (m & 1)));                                         \
+        }                                                                                          \
+        if (!plain_##BITS(vn) || !plain_##BITS(vm)) return false;                                  \
+        static const unsigned rc[4] = {0u << 13, 2u << 13, 1u << 13, 3u << 13};                   \
+        unsigned host = csr_get();                                                                 \
+        csr_set((host & ~(MXCSR_RC | MXCSR_FLAGS)) | rc[s->fpscr >> FPSCR_RMODE_SHIFT & 3]);        \
+        const U sign = (U)1 << (BITS - 1);                                                         \
+        U r, p;                                                                                    \
+        unsigned fl;                                                                               \
+        bool ok = true;                                                                            \
+        switch (op) {                                                                              \
+        case VFP_ADD: r = fast_op_##BITS(H_ADD, vn, vm); break;                                    \
+        case VFP_SUB: r = fast_op_##BITS(H_SUB, vn, vm); break;                                    \
+        case VFP_MUL: r = fast_op_##BITS(H_MUL, vn, vm); break;                                    \
+        case VFP_NMUL: r = fast_op_##BITS(H_MUL, vn, vm); break;                                   \
+        case VFP_DIV: r = fast_op_##BITS(H_DIV, vn, vm); break;                                    \
+        default:                                                                                   \
+            /* The chained multiply-accumulates: the product rounded and \
+             * checked on its own, then the sum. */                                                \
+            p = fast_op_##BITS(H_MUL, vn, vm);                                                     \
+            fl = csr_get() & MXCSR_FLAGS;                                                          \
+            ok = plain_##BITS(vd) && result_ok_##BITS(p, fl);                                      \
+            if (op == VFP_MLS || op == VFP_NMLA) p ^= sign;                                        \
+            r = fast_op_##BITS(H_ADD, op == VFP_NMLA || op == VFP_NMLS ? vd ^ sign : vd, p);       \
+            break;                                                                                 \
+        }                                                                                          \
+        fl = csr_get() & MXCSR_FLAGS;                                                              \
+        csr_set(host);                                                                             \
+        if (!ok || !result_ok_##BITS(r, fl)) return false;                                         \
+        if (op == VFP_NMUL) r ^= sign;                                                             \
+        if (BITS == 64) {                                                                          \
+            s->d[d & 31] = r;                                                                      \
+        } else {                                                                                   \
+            unsigned sh = 32 * (d & 1);                                                            \
+            uint64_t *q = &s->d[d >> 1 & 31];                                                      \
+            *q = (*q & ~(0xffffffffull << sh)) | (uint64_t)r << sh;                                \
+        }                                                                                          \
+        if (fl & 0x20u) s->fpscr |= FPSCR_IXC;                                                     \
+        return true;                                                                               \
+    }
+
+FAST_PRECISION(float, uint32_t, 32, 8, "s")
+FAST_PRECISION(double, uint64_t, 64, 11, "d")
+
 uint64_t arm_vfp_helper(jit_cpu *c, uint64_t op64, uint64_t d64, uint64_t n64, uint64_t m64, uint64_t imm64)
 {
+    if ((op64 & 0xff) <= VFP_NMLS) {
+        arm_state *fs = (arm_state *)c;
+        unsigned fop = (unsigned)op64 & 0xff;
+        if ((op64 & VFP_DP) ? fast_64(fs, fop, (unsigned)d64, (unsigned)n64, (unsigned)m64)
+                            : fast_32(fs, fop, (unsigned)d64, (unsigned)n64, (unsigned)m64))
+            return 0;
+    }
+
     arm_state *s = (arm_state *)c;
     unsigned op = (unsigned)op64 & 0xff, d = (unsigned)d64, n = (unsigned)n64, m = (unsigned)m64;
     unsigned imm = (unsigned)imm64;
