@@ -562,14 +562,88 @@ static inline void csr_set(unsigned v) { __asm__ volatile("ldmxcsr %0" : : "m"(v
 FAST_PRECISION(float, uint32_t, 32, 8, "s")
 FAST_PRECISION(double, uint64_t, 64, 11, "d")
 
+/* Compares, square roots and the conversions that plain operands make
+ * exact or simple. */
+static bool fast_other(arm_state *s, unsigned op, bool dp, unsigned d, unsigned m, unsigned imm)
+{
+    uint64_t vd = dp ? s->d[d & 31] : (uint32_t)(s->d[d >> 1 & 31] >> (32 * (d & 1)));
+    uint64_t vm = dp ? s->d[m & 31] : (uint32_t)(s->d[m >> 1 & 31] >> (32 * (m & 1)));
+    bool pm = dp ? plain_64(vm) : plain_32((uint32_t)vm);
+    double x = dp ? f64_of(vm) : (double)f32_of(vm);
+    switch (op) {
+    case VFP_CMP: {
+        /* No NaN: no exception, whatever E says. */
+        if (imm & 2) vm = 0, x = 0.0;
+        if (!pm && !(imm & 2)) return false;
+        if (!(dp ? plain_64(vd) : plain_32((uint32_t)vd))) return false;
+        double y = dp ? f64_of(vd) : (double)f32_of(vd);
+        uint32_t nzcv = y == x ? 0x6 : y < x ? 0x8 : 0x2;
+        s->fpscr = (s->fpscr & 0x0fffffffu) | nzcv << 28;
+        return true;
+    }
+    case VFP_SQRT: {
+        /* The root of a positive normal number is normal. */
+        if (!pm || (vm >> (dp ? 63 : 31)) || !(vm << 1)) return false;
+        static const unsigned rc[4] = {0u << 13, 2u << 13, 1u << 13, 3u << 13};
+        unsigned host = csr_get();
+        csr_set((host & ~(MXCSR_RC | MXCSR_FLAGS)) | rc[s->fpscr >> FPSCR_RMODE_SHIFT & 3]);
+        uint64_t r;
+        if (dp) {
+            double v = f64_of(vm);
+            __asm__ volatile("sqrtsd %0, %0" : "+x"(v));
+            r = bits64(v);
+        } else {
+            float v = f32_of(vm);
+            __asm__ volatile("sqrtss %0, %0" : "+x"(v));
+            r = bits32(v);
+        }
+        unsigned fl = csr_get() & MXCSR_FLAGS;
+        csr_set(host);
+        if (fl & ~0x20u) return false;
+        set_reg(s, dp, d, r);
+        if (fl & 0x20u) s->fpscr |= FPSCR_IXC;
+        return true;
+    }
+    case VFP_CVT_PREC:
+        /* Single to double is exact. */
+        if (dp || !pm) return false;
+        set_reg(s, true, d, bits64(x));
+        return true;
+    case VFP_FROM_INT:
+        /* Any 32-bit integer is exact as a double. */
+        if (!dp) return false;
+        /* imm bit 0: unsigned. */
+        set_reg(s, true, d, bits64((imm & 1) ? (double)(uint32_t)get_reg(s, false, m)
+                                             : (double)(int32_t)get_reg(s, false, m)));
+        return true;
+    case VFP_TO_INT: {
+        /* Towards zero (the C cast), in range: inexact when a fraction
+         * was dropped. */
+        if (!(imm & 2) || !pm) return false;
+        bool is_signed = !(imm & 1); /* imm bit 0: unsigned */
+        if (is_signed ? !(x > -2147483649.0 && x < 2147483648.0) : !(x > -1.0 && x < 4294967296.0)) return false;
+        int64_t r = (int64_t)x;
+        set_reg(s, false, d, (uint32_t)r);
+        if ((double)r != x) s->fpscr |= FPSCR_IXC;
+        return true;
+    }
+    default:
+        return false;
+    }
+}
+
 uint64_t arm_vfp_helper(jit_cpu *c, uint64_t op64, uint64_t d64, uint64_t n64, uint64_t m64, uint64_t imm64)
 {
-    if ((op64 & 0xff) <= VFP_NMLS) {
+    {
         arm_state *fs = (arm_state *)c;
         unsigned fop = (unsigned)op64 & 0xff;
-        if ((op64 & VFP_DP) ? fast_64(fs, fop, (unsigned)d64, (unsigned)n64, (unsigned)m64)
-                            : fast_32(fs, fop, (unsigned)d64, (unsigned)n64, (unsigned)m64))
+        if (fop <= VFP_NMLS) {
+            if ((op64 & VFP_DP) ? fast_64(fs, fop, (unsigned)d64, (unsigned)n64, (unsigned)m64)
+                                : fast_32(fs, fop, (unsigned)d64, (unsigned)n64, (unsigned)m64))
+                return 0;
+        } else if (fast_other(fs, fop, op64 & VFP_DP, (unsigned)d64, (unsigned)m64, (unsigned)imm64)) {
             return 0;
+        }
     }
 
     arm_state *s = (arm_state *)c;
