@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -178,9 +179,6 @@ static void mirror_mask(const user_thread *t)
 
 void user_sig_init(loom_user *u)
 {
-    static uint8_t altstack[64 * 1024];
-    stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack};
-    sigaltstack(&ss, NULL);
     fault_base = u->guest_base;
     /* What the process inherited: ignored signals stay ignored (nohup). */
     for (int sig = 1; sig <= 64; sig++) {
@@ -196,9 +194,18 @@ void user_sig_init(loom_user *u)
 void user_sig_enter_thread(user_thread *t)
 {
     user_self = t;
-    static __thread uint8_t altstack[64 * 1024];
-    stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack};
-    sigaltstack(&ss, NULL);
+    /* Host handlers run on a stack of the thread's own: the guest's stack
+     * pointer means nothing to the host. Mapped, not static: a sanitizer
+     * runtime unmaps a thread's alternate stack when the thread ends. */
+    stack_t cur;
+    if (!sigaltstack(NULL, &cur) && (cur.ss_flags & SS_DISABLE)) {
+        size_t size = 64 * 1024;
+        void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p != MAP_FAILED) {
+            stack_t ss = {.ss_sp = p, .ss_size = size};
+            sigaltstack(&ss, NULL);
+        }
+    }
     mirror_mask(t);
 }
 
