@@ -2,6 +2,7 @@
  * for self-modifying code, and the run loop with the instruction budget. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "engine.h"
@@ -182,9 +183,17 @@ bool jit_host_fault(jit_cpu *c, uintptr_t host_pc, uint64_t vaddr, uintptr_t *re
     return false;
 }
 
-loom_err jit_engine_after_fork(jit_engine *e)
+int jit_engine_fork_prepare(jit_engine *e) { return e->x86 ? jit_x86_cache_copy(e->x86) : -1; }
+
+loom_err jit_engine_fork_parent(jit_engine *e, int fd)
 {
-    return e->x86 ? jit_x86_cache_after_fork(e->x86) : LOOM_OK;
+    if (fd < 0 || !e->x86) return LOOM_OK;
+    return jit_x86_cache_adopt(e->x86, fd);
+}
+
+void jit_engine_fork_child(int fd)
+{
+    if (fd >= 0) close(fd);
 }
 jit_stats jit_engine_stats(const jit_engine *e) { return e->stats; }
 

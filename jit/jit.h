@@ -176,9 +176,14 @@ void jit_invalidate(jit_engine *e, uint64_t start, uint64_t end);
  * guest state back and raises the guest's data abort). Async-signal safe;
  * call it from the host signal handler of the thread that runs c. */
 bool jit_host_fault(jit_cpu *c, uintptr_t host_pc, uint64_t vaddr, uintptr_t *resume);
-/* After fork(): give this process its own copy of the code cache (the
- * parent's and the child's would otherwise share one memory object). */
-loom_err jit_engine_after_fork(jit_engine *e);
+/* fork() with native code: the code cache is one shared memory object,
+ * which parent and child must not both write. Before fork, copy it into a
+ * new object (returns its fd, or -1); after fork, the parent moves onto the
+ * copy (jit_engine_fork_parent) and the child keeps the original, which
+ * nobody else writes any more (jit_engine_fork_child closes the fd). */
+int jit_engine_fork_prepare(jit_engine *e);
+loom_err jit_engine_fork_parent(jit_engine *e, int fd);
+void jit_engine_fork_child(int fd);
 
 /* Memory access for helpers, the interpreter and slow paths. Return false
  * after recording a fault in *f (state not yet restored). */

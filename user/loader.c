@@ -44,6 +44,7 @@ loom_err loom_user_new(loom_sim *sim, const loom_user_opts *opts, loom_user **ou
 void loom_user_free(loom_user *u)
 {
     if (!u) return;
+    user_ipc_free(u);
     munmap(u->guest_base, USER_RESERVE_SIZE);
     free(u->pages);
     free(u->exe_path);

@@ -141,15 +141,28 @@ static int64_t do_fork(sc *c, uint32_t flags, uint32_t newsp, uint32_t ptid, uin
     if ((flags & 0xff) != SIGCHLD && (flags & 0xff))
         loom_log(U->sim, LOOM_LOG_UNIMP, "user: clone with exit signal %u: the parent gets SIGCHLD\n", flags & 0xff);
     fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) return -errno;
     user_thread *t = c->t;
+    jit_engine *eng = ((arm_state *)t->arch)->jc.eng;
+    int code_copy = jit_engine_fork_prepare(eng);
+    if (code_copy < 0 && jit_engine_backend(eng) == JIT_BACKEND_X86) return -ENOMEM;
+    pid_t pid = fork();
+    if (pid < 0) {
+        int err = errno;
+        jit_engine_fork_child(code_copy);
+        return -err;
+    }
     if (pid) {
+        if (jit_engine_fork_parent(eng, code_copy)) {
+            /* Both processes on one code cache would corrupt each other. */
+            fprintf(stderr, "loom: cannot copy the code cache after fork: %s\n", strerror(errno));
+            _exit(EXIT_FAILURE);
+        }
         uint8_t *p;
         if ((flags & G_CLONE_PARENT_SETTID) && (p = user_ptr(U, ptid, 4, USER_PROT_WRITE))) put32(p, (uint32_t)pid);
         return pid;
     }
     /* The child: only this thread came along. */
+    jit_engine_fork_child(code_copy);
     user_arm_after_fork(t);
     arm_state *s = t->arch;
     if (newsp) s->r[13] = newsp;

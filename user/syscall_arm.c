@@ -800,6 +800,14 @@ static int64_t sys_set_tls(sc *c)
 
 static int64_t sys_get_tls(sc *c) { return *c->t->tls; }
 
+/* SysV IPC (user/ipc_arm.c). */
+#define IPC_CALL(name)                                                                              \
+    static int64_t sys_##name(sc *c) { return user_arm_##name(c->u, c->a); }
+IPC_CALL(semop) IPC_CALL(semget) IPC_CALL(semctl) IPC_CALL(semtimedop) IPC_CALL(semtimedop_time64)
+IPC_CALL(msgsnd) IPC_CALL(msgrcv) IPC_CALL(msgget) IPC_CALL(msgctl)
+IPC_CALL(shmat) IPC_CALL(shmdt) IPC_CALL(shmget) IPC_CALL(shmctl)
+#undef IPC_CALL
+
 /* ---- The table --------------------------------------------------------------- */
 
 static const sys_def arm_syscalls[] = {
@@ -926,6 +934,18 @@ static const sys_def arm_syscalls[] = {
     {269, "utimes", "sx", sys_utimes},
     {270, "arm_fadvise64_64", "fdxxxx", sys_fadvise64_64},
     {280, "waitid", "ddxxx", sys_waitid},
+    {298, "semop", "dxu", sys_semop},
+    {299, "semget", "ddo", sys_semget},
+    {300, "semctl", "dddx", sys_semctl},
+    {301, "msgsnd", "dxux", sys_msgsnd},
+    {302, "msgrcv", "dxudx", sys_msgrcv},
+    {303, "msgget", "do", sys_msgget},
+    {304, "msgctl", "dxx", sys_msgctl},
+    {305, "shmat", "dxxX", sys_shmat},
+    {306, "shmdt", "x", sys_shmdt},
+    {307, "shmget", "duo", sys_shmget},
+    {308, "shmctl", "dxx", sys_shmctl},
+    {312, "semtimedop", "dxux", sys_semtimedop},
     {322, "openat", "fsxo", sys_openat},
     {323, "mkdirat", "fso", sys_mkdirat},
     {324, "mknodat", "fsox", sys_mknodat},
@@ -955,6 +975,7 @@ static const sys_def arm_syscalls[] = {
     {412, "utimensat_time64", "fsxx", sys_utimensat64},
     {413, "pselect6_time64", "dxxxxx", sys_pselect6_64},
     {414, "ppoll_time64", "xuxxu", sys_ppoll64},
+    {420, "semtimedop_time64", "dxux", sys_semtimedop_time64},
     {421, "rt_sigtimedwait_time64", "xxxu", sys_rt_sigtimedwait64},
     {422, "futex_time64", "xdxxxx", sys_futex_time64},
     {439, "faccessat2", "fsox", sys_faccessat2},

@@ -170,7 +170,6 @@ void user_arm_after_fork(user_thread *t)
     u->threads = t;
     t->next = NULL;
     u->nthreads = 1;
-    jit_engine_after_fork(((arm_state *)t->arch)->jc.eng);
 }
 
 /* The process ends while other threads may still run: end it here. */

@@ -116,17 +116,24 @@ void jit_x86_cache_free(x86_cache *x)
     free(x);
 }
 
-loom_err jit_x86_cache_after_fork(x86_cache *x)
+int jit_x86_cache_copy(const x86_cache *x)
 {
     int fd = memfd_create("loom-jit", MFD_CLOEXEC);
-    if (fd < 0) return LOOM_E_NOMEM;
-    loom_err err = LOOM_E_NOMEM;
-    /* The new object gets the old contents, then replaces both views in
-     * place, so every address in the code (chains, returns) stays valid. */
-    if (ftruncate(fd, (off_t)x->size) == 0 && pwrite(fd, x->rw, x->used, 0) == (ssize_t)x->used &&
-        mmap(x->rw, x->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) != MAP_FAILED &&
-        mmap(x->rx, x->size, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_FIXED, fd, 0) != MAP_FAILED)
-        err = LOOM_OK;
+    if (fd < 0) return -1;
+    if (ftruncate(fd, (off_t)x->size) != 0 || pwrite(fd, x->rw, x->used, 0) != (ssize_t)x->used) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+loom_err jit_x86_cache_adopt(x86_cache *x, int fd)
+{
+    /* In place: every address in the code (chains, returns) stays valid. */
+    loom_err err = LOOM_OK;
+    if (mmap(x->rw, x->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED ||
+        mmap(x->rx, x->size, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED)
+        err = LOOM_E_NOMEM;
     close(fd);
     return err;
 }

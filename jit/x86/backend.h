@@ -18,9 +18,10 @@ void jit_x86_cache_reset(x86_cache *x);
 void *jit_x86_compile(x86_cache *x, jit_block *tb, const jit_guest *g, bool user_mode);
 /* Run compiled code; returns the exit word (see JIT_X86_EXIT_*). */
 uint64_t jit_x86_run(x86_cache *x, jit_cpu *c, void *code);
-/* After fork(): copy the cache into a memory object of this process's own,
- * mapped at the same two addresses. */
-loom_err jit_x86_cache_after_fork(x86_cache *x);
+/* A new memory object holding a copy of the cache (its fd, or -1), and
+ * moving both views onto such a copy at the same addresses (closes fd). */
+int jit_x86_cache_copy(const x86_cache *x);
+loom_err jit_x86_cache_adopt(x86_cache *x, int fd);
 /* Bytes of code in the cache, for statistics. */
 size_t jit_x86_cache_used(const x86_cache *x);
 /* Decode every instruction of a block with Zydis: false if any fails. */
