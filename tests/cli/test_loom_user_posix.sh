@@ -53,6 +53,7 @@ ulimit -c 0 # qemu-arm dumps core for the guests that die of SIGSEGV and SIGABRT
 # remaining runs are counted as one failure, within ctest's 120 s.
 LIMIT=(timeout -k 2 20)
 BUDGET=100
+[ "${LOOM_TEST_LEVEL:-}" = full ] && BUDGET=1500
 declare -A HUNG=()
 not_run=0
 
@@ -181,10 +182,20 @@ for prog in "${PROGS[@]}"; do
     done
 done
 run_prog ipc thumb static-time64 ""
-run_prog threads thumb static -interp --jit=interp
-run_prog signals arm static -interp --jit=interp
-run_prog ipc thumb dynamic -interp --jit=interp
-run_prog procs arm static -interp --jit=interp
+if [ "${LOOM_TEST_LEVEL:-}" = full ]; then
+    # Everything on the interpreter too.
+    for prog in "${PROGS[@]}"; do
+        for b in "${BUILDS[@]}"; do
+            read -r state link <<<"$b"
+            run_prog "$prog" "$state" "$link" -interp --jit=interp
+        done
+    done
+else
+    run_prog threads thumb static -interp --jit=interp
+    run_prog signals arm static -interp --jit=interp
+    run_prog ipc thumb dynamic -interp --jit=interp
+    run_prog procs arm static -interp --jit=interp
+fi
 
 # ---- Death by a signal: exit status 128 + signal, as qemu-arm gives ---------------
 
