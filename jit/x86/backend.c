@@ -676,7 +676,15 @@ static void gen_adc_like(gen *g, ir_val v, bool result_flag, x86_cc flag)
     x86_buf *b = &g->hot;
     load_into(g, X86_RAX, i->a);
     load_into(g, X86_RDX, i->b);
-    if (i->c) {
+    if (i->c && is_const(g, i->c)) {
+        /* A known carry-in (subtraction's 1, say): set or clear CF. */
+        if (g->ins[i->c].imm & 1) {
+            x86_stc(b);
+            x86_alu_rr(b, X86_ADC, sz, X86_RAX, X86_RDX);
+        } else {
+            x86_alu_rr(b, X86_ADD, sz, X86_RAX, X86_RDX);
+        }
+    } else if (i->c) {
         load_into(g, X86_RCX, i->c);
         x86_bt_ri(b, X86_BT, 32, X86_RCX, 0);
         x86_alu_rr(b, X86_ADC, sz, X86_RAX, X86_RDX);
@@ -1031,11 +1039,16 @@ static void gen_insn(gen *g, ir_val v)
          * slot or as a constant): write_back uses RAX as its scratch, so a
          * condition parked there before would be clobbered. */
         flush_all(g);
+        /* Spilling only stores: a condition in a register is still there. */
+        int rc = i->op == IR_BRCOND && !is_const(g, i->a) ? g->reg[i->a] : -1;
         spill_everything(g);
         uint8_t *j;
         if (i->op == IR_BRCOND) {
-            load_into(g, X86_RAX, i->a);
-            x86_test_rr(b, 32, X86_RAX, X86_RAX);
+            if (rc < 0) {
+                load_into(g, X86_RAX, i->a);
+                rc = X86_RAX;
+            }
+            x86_test_rr(b, 32, rc, rc);
             j = x86_jcc_fwd(b, X86_CC_NZ);
         } else {
             j = x86_jmp_fwd(b);

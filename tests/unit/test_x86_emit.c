@@ -745,6 +745,8 @@ static void gen_control(harness *h)
     }
     item(h, "ret");
     x86_ret(&h->b);
+    item(h, "stc");
+    x86_stc(&h->b);
     item(h, "int3");
     x86_int3(&h->b);
     item(h, "ud2");
