@@ -67,10 +67,11 @@ ir_val ir_load(ir_block *b, ir_type t, ir_val addr, unsigned size, bool sign, bo
     return v;
 }
 
-void ir_store(ir_block *b, ir_val addr, ir_val val, unsigned size, bool be, unsigned mmu_idx)
+ir_val ir_store(ir_block *b, ir_val addr, ir_val val, unsigned size, bool be, unsigned mmu_idx)
 {
     ir_val v = ir_emit(b, IR_STORE, ir_type_of(b, val), addr, val, 0, 0, mmu_idx);
     if (v) b->insns[v].flags = mem_flags(size, false, be);
+    return v;
 }
 
 ir_val ir_cmpxchg(ir_block *b, ir_val addr, ir_val expect, ir_val newv, unsigned size, bool be, unsigned mmu_idx)
@@ -292,8 +293,8 @@ void ir_print(const ir_block *b, FILE *out)
             if (i->op == IR_EXTRACT || i->op == IR_SEXTRACT || i->op == IR_DEPOSIT)
                 fprintf(out, " pos %" PRIu64 " len %u", i->imm, i->aux);
             if (i->op == IR_LOAD || i->op == IR_STORE || i->op == IR_CMPXCHG || i->op == IR_RMW)
-                fprintf(out, " size %u%s%s mmu %u", 1u << (i->flags & 3), i->flags & IR_MEM_SIGNED ? " signed" : "",
-                        i->flags & IR_MEM_BE ? " be" : "", i->aux);
+                fprintf(out, " size %u%s%s%s mmu %u", 1u << (i->flags & 3), i->flags & IR_MEM_SIGNED ? " signed" : "",
+                        i->flags & IR_MEM_BE ? " be" : "", i->flags & IR_MEM_ALIGN ? " aligned" : "", i->aux);
             break;
         }
         fputc('\n', out);

@@ -201,10 +201,17 @@ static inline ir_val ir_deposit(ir_block *b, ir_val x, ir_val field, unsigned po
 }
 /* Guest memory: size in bytes (1, 2, 4, 8). */
 ir_val ir_load(ir_block *b, ir_type t, ir_val addr, unsigned size, bool sign, bool big_endian, unsigned mmu_idx);
-void ir_store(ir_block *b, ir_val addr, ir_val v, unsigned size, bool big_endian, unsigned mmu_idx);
+ir_val ir_store(ir_block *b, ir_val addr, ir_val v, unsigned size, bool big_endian, unsigned mmu_idx);
 ir_val ir_cmpxchg(ir_block *b, ir_val addr, ir_val expect, ir_val newv, unsigned size, bool big_endian,
                   unsigned mmu_idx);
 ir_val ir_rmw(ir_block *b, ir_rmw_op op, ir_val addr, ir_val v, unsigned size, bool big_endian, unsigned mmu_idx);
+/* Make the access v (what ir_load, ir_store, ir_cmpxchg or ir_rmw
+ * returned) fault (JIT_FAULT_ALIGN) at an address that is not a multiple of
+ * its size, rather than access the bytes: ARM's MemA accesses, say. */
+static inline void ir_mem_align(ir_block *b, ir_val v)
+{
+    if (v) b->insns[v].flags |= IR_MEM_ALIGN;
+}
 static inline void ir_fence(ir_block *b) { ir_emit(b, IR_FENCE, IR_VOID, 0, 0, 0, 0, 0); }
 /* Call helper number `helper` (an index into the engine's helper table). */
 ir_val ir_call(ir_block *b, ir_type ret, unsigned helper, unsigned flags, const ir_val *args, unsigned nargs);

@@ -68,13 +68,14 @@ static void arm_restore(jit_cpu *c, uint64_t pc, uint32_t extra)
 static void arm_raise_fault(jit_cpu *c, const jit_fault *f)
 {
     arm_state *s = (arm_state *)c;
-    s->exception = f->access == JIT_FETCH ? ARM_EXC_PREFETCH_ABORT : ARM_EXC_DATA_ABORT;
+    bool align = f->kind == JIT_FAULT_ALIGN; /* a MemA access, misaligned (ARM ARM A3.2.1) */
+    s->exception = f->access == JIT_FETCH ? ARM_EXC_PREFETCH_ABORT : align ? ARM_EXC_ALIGNMENT : ARM_EXC_DATA_ABORT;
     s->exception_addr = (uint32_t)f->vaddr;
     c->last_exit = IR_EXIT_EXCEPTION;
     if (!c->user_mode && c->cpu)
-        loom_cpu_fault(c->cpu, s->r[15], "arm: %s abort at 0x%08x",
+        loom_cpu_fault(c->cpu, s->r[15], "arm: %s%s at 0x%08x",
                        f->access == JIT_FETCH ? "prefetch" : f->access == JIT_WRITE ? "data (write)" : "data (read)",
-                       (unsigned)f->vaddr);
+                       align ? " alignment fault" : " abort", (unsigned)f->vaddr);
     jit_cpu_request_exit(c);
 }
 

@@ -13,6 +13,21 @@
 /* Data memory: little-endian, one MMU index until system mode has more. */
 #define ARM_MMU_IDX 0u
 
+/* The accesses the ARM ARM makes with MemA (LDRD/STRD, LDM/STM, the
+ * exclusives, SWP, VLDR/VSTR, VLDM/VSTM): an address that is not a multiple
+ * of the access size is an alignment fault whatever SCTLR.A says (ARMv7
+ * has SCTLR.U set: A3.2.1, B2.4.1). LDR, LDRH, STR, STRH are MemU. */
+static inline ir_val arm_load_a(ir_block *b, ir_type t, ir_val addr, unsigned size)
+{
+    ir_val v = ir_load(b, t, addr, size, false, false, ARM_MMU_IDX);
+    ir_mem_align(b, v);
+    return v;
+}
+static inline void arm_store_a(ir_block *b, ir_val addr, ir_val v, unsigned size)
+{
+    ir_mem_align(b, ir_store(b, addr, v, size, false, ARM_MMU_IDX));
+}
+
 /* Helpers (arm_guest.helpers). */
 enum {
     ARM_H_PARALLEL, /* (op, a, b): parallel add/subtract; the plain forms set GE */

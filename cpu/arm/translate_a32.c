@@ -583,14 +583,14 @@ static void a32_ldst_dual(jit_tcx *t, const a32_insn *d)
     a32_addr a = address(t, d, extra_offset(t, d));
     ir_val a2 = ir_add(b, a.addr, k32(b, 4));
     if (load) {
-        ir_val v1 = ir_load(b, IR_I32, a.addr, 4, false, false, ARM_MMU_IDX);
-        ir_val v2 = ir_load(b, IR_I32, a2, 4, false, false, ARM_MMU_IDX);
+        ir_val v1 = arm_load_a(b, IR_I32, a.addr, 4);
+        ir_val v2 = arm_load_a(b, IR_I32, a2, 4);
         if (a.wb_val) set_reg(b, d->rn, a.wb_val);
         set_reg(b, rt, v1);
         set_reg(b, rt + 1, v2);
     } else {
-        ir_store(b, a.addr, reg(t, d, rt), 4, false, ARM_MMU_IDX);
-        ir_store(b, a2, reg(t, d, rt + 1), 4, false, ARM_MMU_IDX);
+        arm_store_a(b, a.addr, reg(t, d, rt), 4);
+        arm_store_a(b, a2, reg(t, d, rt + 1), 4);
         if (a.wb_val) set_reg(b, d->rn, a.wb_val);
     }
 }
@@ -612,8 +612,8 @@ static void a32_ldm_stm(jit_tcx *t, const a32_insn *d)
     for (unsigned r = 0; r < 16; r++) {
         if (!(list & (1u << r))) continue;
         ir_val a = k ? ir_add(b, addr, k32(b, 4 * k)) : addr;
-        if (d->l) vals[r] = ir_load(b, IR_I32, a, 4, false, false, ARM_MMU_IDX);
-        else ir_store(b, a, reg(t, d, r), 4, false, ARM_MMU_IDX); /* the base stores its original value */
+        if (d->l) vals[r] = arm_load_a(b, IR_I32, a, 4);
+        else arm_store_a(b, a, reg(t, d, r), 4); /* the base stores its original value */
         k++;
     }
     /* Every access is done: now the registers (a loaded base wins over
@@ -632,6 +632,7 @@ static void a32_swp(jit_tcx *t, const a32_insn *d)
     if (d->rd == 15 || d->rn == 15 || d->rm == 15 || d->rn == d->rd || d->rn == d->rm)
         { arm_gen_undef(t, d->pc); return; }
     ir_val old = ir_rmw(b, IR_RMW_XCHG, reg(t, d, d->rn), reg(t, d, d->rm), d->b ? 1 : 4, false, ARM_MMU_IDX);
+    ir_mem_align(b, old); /* MemA */
     set_reg(b, d->rd, old);
 }
 
@@ -648,7 +649,7 @@ void arm_gen_ldrex(jit_tcx *t, ir_val addr, unsigned size, unsigned rt, unsigned
 {
     ir_block *b = t->b;
     if (size == 8) {
-        ir_val v = ir_load(b, IR_I64, addr, 8, false, false, ARM_MMU_IDX);
+        ir_val v = arm_load_a(b, IR_I64, addr, 8);
         ir_set(b, OFF(excl_addr), addr);
         ir_set(b, OFF(excl_val), v);
         ir_set(b, OFF(excl_valid), k32(b, 1));
@@ -656,7 +657,7 @@ void arm_gen_ldrex(jit_tcx *t, ir_val addr, unsigned size, unsigned rt, unsigned
         set_reg(b, rt2, ir_trunc(b, ir_shr(b, v, ir_const64(b, 32))));
         return;
     }
-    ir_val v = ir_load(b, IR_I32, addr, size, false, false, ARM_MMU_IDX);
+    ir_val v = arm_load_a(b, IR_I32, addr, size);
     ir_set(b, OFF(excl_addr), addr);
     ir_set(b, OFF(excl_val), ir_zext(b, IR_I64, v, 32));
     ir_set(b, OFF(excl_valid), k32(b, 1));
@@ -686,12 +687,22 @@ void arm_gen_strex(jit_tcx *t, ir_val addr, unsigned size, unsigned rs, unsigned
     {
         ir_val expect = size == 8 ? expect64 : ir_trunc(b, expect64);
         ir_val old = ir_cmpxchg(b, addr, expect, newv, size, false, ARM_MMU_IDX);
+        ir_mem_align(b, old);
         ir_val status = ir_setcc(b, IR_NE, old, expect);
         ir_set(b, OFF(excl_valid), k32(b, 0));
         set_reg(b, rs, status);
         ir_br(b, done);
     }
     ir_label(b, fail);
+    if (size > 1) {
+        /* ExclusiveMonitorsPass checks the alignment before the monitor:
+         * a misaligned STREX faults even when it would fail. The access
+         * below runs only then, and faults before it reads. */
+        uint32_t aligned = ir_new_label(b);
+        ir_brcond(b, ir_setcc(b, IR_EQ, ir_and(b, addr, k32(b, size - 1)), k32(b, 0)), aligned);
+        arm_load_a(b, size == 8 ? IR_I64 : IR_I32, addr, size);
+        ir_label(b, aligned);
+    }
     ir_set(b, OFF(excl_valid), k32(b, 0));
     set_reg(b, rs, k32(b, 1));
     ir_label(b, done);

@@ -68,12 +68,11 @@ static bool vldr_vstr(const vfp_insn *v)
     if (load) {
         ir_val val[2];
         for (unsigned i = 0; i < words; i++)
-            val[i] = ir_load(b, IR_I32, i ? ir_add(b, addr, k32(b, 4)) : addr, 4, false, false, ARM_MMU_IDX);
+            val[i] = arm_load_a(b, IR_I32, i ? ir_add(b, addr, k32(b, 4)) : addr, 4);
         for (unsigned i = 0; i < words; i++) ir_set(b, soff(first + i), val[i]);
     } else {
         for (unsigned i = 0; i < words; i++)
-            ir_store(b, i ? ir_add(b, addr, k32(b, 4)) : addr, ir_get(b, IR_I32, soff(first + i)), 4, false,
-                     ARM_MMU_IDX);
+            arm_store_a(b, i ? ir_add(b, addr, k32(b, 4)) : addr, ir_get(b, IR_I32, soff(first + i)), 4);
     }
     return true;
 }
@@ -96,8 +95,8 @@ static bool vldm_vstm(const vfp_insn *v)
     ir_val val[64];
     for (unsigned i = 0; i < words; i++) {
         ir_val a = i ? ir_add(b, addr, k32(b, 4 * i)) : addr;
-        if (load) val[i] = ir_load(b, IR_I32, a, 4, false, false, ARM_MMU_IDX);
-        else ir_store(b, a, ir_get(b, IR_I32, soff(first + i)), 4, false, ARM_MMU_IDX);
+        if (load) val[i] = arm_load_a(b, IR_I32, a, 4);
+        else arm_store_a(b, a, ir_get(b, IR_I32, soff(first + i)), 4);
     }
     if (wb) ir_set(b, ARM_REG(rn), up ? ir_add(b, base, k32(b, imm8 * 4)) : ir_sub(b, base, k32(b, imm8 * 4)));
     if (load)

@@ -718,8 +718,14 @@ static void gen_mem(gen *g, ir_val v)
     x86_desc *d = new_desc(g, i);
     if (!d) return;
 
-    uint8_t *to_slow = NULL;
+    uint8_t *to_slow = NULL, *misaligned = NULL;
     x86_mem host;
+    /* An access that must be aligned takes the slow path when it is not,
+     * which raises the fault. */
+    if ((i->flags & IR_MEM_ALIGN) && size > 1) {
+        x86_test_ri(b, 32, ra, (int32_t)(size - 1));
+        misaligned = x86_jcc_fwd(b, X86_CC_NE);
+    }
     if (g->user) {
         if (addr_bits == 32) x86_mov_rr(b, 32, X86_RCX, ra);
         else x86_mov_rr(b, 64, X86_RCX, ra);
@@ -808,13 +814,14 @@ static void gen_mem(gen *g, ir_val v)
         emit_call(c, (const void *)slow_host_fault);
         check_raised(g, c);
     }
-    if (!to_slow) goto done;
+    if (!to_slow && !misaligned) goto done;
     /* The slow path: write back pending state (the access may fault), keep
      * caller-saved values, call, check for a fault, return. */
     {
         x86_buf *c = &g->cold;
         uint32_t at = (uint32_t)x86_buf_len(c);
-        add_fixup(g, to_slow, false, FIX_COLD, at);
+        if (to_slow) add_fixup(g, to_slow, false, FIX_COLD, at);
+        if (misaligned) add_fixup(g, misaligned, false, FIX_COLD, at);
         for (unsigned k = 0; k < g->npend; k++) write_back(g, c, &g->pend[k]);
         uint32_t saved = 0;
         for (int r = 0; r < 16; r++)

@@ -64,10 +64,12 @@ fail() {
 # run_in DIR INPUT NAME CMD...: CMD in DIR, stdin from INPUT, stdout and stderr in
 # $TMP/NAME.out and .err, the status in $status.
 status=0
+LIMIT=30
+[ -n "${LOOM_SANITIZED:-}" ] && LIMIT=150 # the sanitizer build is several times slower
 run_in() {
     local dir=$1 input=$2 name=$3
     shift 3
-    (cd "$dir" && timeout -k 2 30 "$@" <"$input" >"$TMP/$name.out" 2>"$TMP/$name.err") 2>/dev/null
+    (cd "$dir" && timeout -k 2 "$LIMIT" "$@" <"$input" >"$TMP/$name.out" 2>"$TMP/$name.err") 2>/dev/null
     status=$?
 }
 

@@ -80,12 +80,12 @@ static void rig_free(rig *r)
     free(r);
 }
 
-static uint32_t rd32(rig *r, uint32_t a) { return (uint32_t)loom_get_le(r->ram + a - RAM_BASE, 4); }
-static void wr32(rig *r, uint32_t a, uint32_t v) { loom_put_le(r->ram + a - RAM_BASE, 4, v); }
+static inline uint32_t rd32(rig *r, uint32_t a) { return (uint32_t)loom_get_le(r->ram + a - RAM_BASE, 4); }
+static inline void wr32(rig *r, uint32_t a, uint32_t v) { loom_put_le(r->ram + a - RAM_BASE, 4, v); }
 
 /* Assemble `preamble` + src + a WFI, load it at fresh addresses and point the
  * pc at it, in Thumb state if thumb. */
-static void rig_load_asm(rig *r, const char *preamble, const char *src, bool thumb)
+static inline void rig_load_asm(rig *r, const char *preamble, const char *src, bool thumb)
 {
     char dir[] = "/tmp/loom-arm-XXXXXX";
     assert_non_null(mkdtemp(dir));
@@ -123,7 +123,7 @@ static void rig_load_asm(rig *r, const char *preamble, const char *src, bool thu
 }
 
 /* Run the loaded snippet until it halts at its WFI. */
-static void rig_run(rig *r)
+static inline void rig_run(rig *r)
 {
     loom_cpu_set_halted(r->cpu, false);
     loom_cpu_exit why = loom_cpu_run(r->cpu, 100000);
