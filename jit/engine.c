@@ -664,14 +664,17 @@ loom_cpu_exit jit_exec(jit_cpu *c, uint64_t max, uint64_t *done)
             /* Native code keeps the budget itself, across chained blocks. */
             int32_t before = c->budget;
             uint64_t w = jit_x86_run(e->x86, c, tb->code);
-            if (c->kicked) {
+            bool kicked = c->kicked;
+            if (kicked) {
                 c->budget += JIT_KICK;
                 c->kicked = 0;
             }
             end = (jit_end)(w & 3);
             reason = (uint32_t)(w >> 2) & 63;
             last_slot = (unsigned)(w >> 8) & 3;
-            if (last_slot) last = c->exit_tb;
+            /* After a kick the block may have changed the key's mode bits
+             * behind its translation (a helper did): no chaining then. */
+            if (last_slot && !kicked) last = c->exit_tb;
             if (end == JIT_END_RAISED) {
                 if (c->raised != 2) c->budget++; /* that instruction did not retire */
                 c->raised = 0;

@@ -203,11 +203,32 @@ static inline bool ir_eval(const ir_insn *i, ir_type ta, uint64_t a, uint64_t b,
         else r = (x != x || x >= 2147483648.0 || x < -2147483648.0) ? 0x80000000ull : (uint32_t)(int32_t)x;
         break;
     }
+    case IR_FCMP: {
+        double x = ta == IR_F32 ? ir_f32(a) : ir_f64(a), y = ta == IR_F32 ? ir_f32(b) : ir_f64(b);
+        r = x == y ? 0 : x < y ? 1 : x > y ? 2 : 3;
+        break;
+    }
     case IR_BITCAST: r = a; break;
     default: return false;
     }
     *out = r & m;
     return true;
+}
+
+/* A checked floating-point operation (ir_fp_checked) on the host: the
+ * result in *out; true when it is in the class the check names, where the
+ * helper decides instead. */
+static inline bool ir_fp_checked_eval(const ir_insn *i, ir_type ta, uint64_t a, uint64_t b, uint64_t *out)
+{
+    unsigned k = i->flags & IR_FPCHK_MASK;
+    if (i->op == IR_FTOI && k == IR_FPCHK_UINT) {
+        double x = ta == IR_F32 ? ir_f32(a) : ir_f64(a);
+        bool in = x > -1.0 && x < 4294967296.0;
+        *out = in ? (uint32_t)(int64_t)x : 0;
+        return !in;
+    }
+    if (!ir_eval(i, ta, a, b, 0, out)) return true;
+    return ir_fp_special(k, i->op == IR_FTOI ? IR_I32 : (ir_type)i->type, *out);
 }
 
 #endif

@@ -152,6 +152,12 @@ jit_end jit_interp(jit_cpu *c, jit_block *tb, uint32_t *retired, uint32_t *reaso
             return JIT_END_EXIT;
         default: {
             ir_type ta = i->a ? (ir_type)tb->insns[i->a].type : IR_VOID;
+            if (ir_is_fp_checked(i)) {
+                if (ir_fp_checked_eval(i, ta, val[i->a], val[i->b], &val[v]))
+                    val[v] = g->helpers[i->aux].fn(c, ir_fp_checked_arg(i), val[i->a], i->b ? val[i->b] : 0, 0, 0) &
+                             ir_mask((ir_type)i->type);
+                break;
+            }
             if (!ir_eval(i, ta, val[i->a], val[i->b], val[i->c], &val[v])) {
                 loom_cpu_fault(c->cpu, cur_pc, "interpreter: unknown IR operation %u", i->op);
                 *retired = started ? started - 1 : 0;

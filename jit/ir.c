@@ -74,6 +74,14 @@ ir_val ir_store(ir_block *b, ir_val addr, ir_val val, unsigned size, bool be, un
     return v;
 }
 
+ir_val ir_fp_checked(ir_block *b, ir_op op, ir_type t, ir_val x, ir_val y, unsigned check, unsigned helper,
+                     uint32_t arg, uint32_t state_off)
+{
+    ir_val v = ir_emit(b, op, t, x, y, 0, (uint64_t)state_off << 32 | arg, helper);
+    if (v) b->insns[v].flags = (uint8_t)(check & IR_FPCHK_MASK);
+    return v;
+}
+
 ir_val ir_cmpxchg(ir_block *b, ir_val addr, ir_val expect, ir_val newv, unsigned size, bool be, unsigned mmu_idx)
 {
     ir_val v = ir_emit(b, IR_CMPXCHG, ir_type_of(b, expect), addr, expect, newv, 0, mmu_idx);
@@ -131,7 +139,7 @@ bool ir_has_side_effects(const ir_insn *i)
     case IR_CALL:
         return !(i->aux & IR_HELPER_PURE);
     default:
-        return false;
+        return ir_is_fp_checked(i); /* its helper may set the guest's flags */
     }
 }
 
@@ -209,6 +217,9 @@ const char *ir_verify(const ir_block *b, char *msg, size_t len)
             break;
         case IR_DEPOSIT:
             if (!is_int(t) || ta != t || !is_int(tb) || i->imm + i->aux > ir_type_bits(t) || i->aux == 0) { snprintf(msg, len, "v%u (deposit): bad operands or field", v); res = msg; }
+            break;
+        case IR_FCMP:
+            if (t != IR_I32 || ta != tb || !is_float(ta)) { snprintf(msg, len, "v%u (fcmp): two floats of one type, i32 result", v); res = msg; }
             break;
         case IR_SETCC:
             if (t != IR_I32 || ta != tb || ta == IR_VOID) { snprintf(msg, len, "v%u (setcc): operands must have one type", v); res = msg; }
@@ -294,7 +305,7 @@ void ir_print(const ir_block *b, FILE *out)
                 fprintf(out, " pos %" PRIu64 " len %u", i->imm, i->aux);
             if (i->op == IR_LOAD || i->op == IR_STORE || i->op == IR_CMPXCHG || i->op == IR_RMW)
                 fprintf(out, " size %u%s%s%s mmu %u", 1u << (i->flags & 3), i->flags & IR_MEM_SIGNED ? " signed" : "",
-                        i->flags & IR_MEM_BE ? " be" : "", i->flags & IR_MEM_ALIGN ? " aligned" : "", i->aux);
+                        i->flags & IR_MEM_BE ? " be" : "", i->flags & IR_MEM_ALIGN4 ? " aligned4" : i->flags & IR_MEM_ALIGN ? " aligned" : "", i->aux);
             break;
         }
         fputc('\n', out);

@@ -26,7 +26,20 @@ enum {
     IR_MEM_SIZE_MASK = 3, /* log2 of bytes: 0..3 */
     IR_MEM_SIGNED = 1u << 2,
     IR_MEM_BE = 1u << 3,   /* big-endian guest data */
-    IR_MEM_ALIGN = 1u << 4 /* trap on misalignment rather than split */
+    IR_MEM_ALIGN = 1u << 4, /* trap on misalignment rather than split */
+    IR_MEM_ALIGN4 = 1u << 5 /* with IR_MEM_ALIGN: only a multiple of 4 is needed (8-byte accesses) */
+};
+
+/* Checked floating point: the kind in ir_insn.flags of FADD, FSUB, FMUL,
+ * FDIV, FSQRT, FCVT and FTOI (see ir_fp_checked). */
+enum {
+    IR_FPCHK_NONE = 0,
+    IR_FPCHK_INF,  /* the result is infinite or NaN */
+    IR_FPCHK_TINY, /* ... or zero, subnormal or in the smallest normal binade */
+    IR_FPCHK_INT,  /* FTOI to i32: the result is INT32_MIN (out of range, NaN) */
+    IR_FPCHK_UINT, /* FTOI to i32 as unsigned: the value is not in 0..UINT32_MAX */
+    IR_FPCHK_UNORD, /* FCMP: unordered (a NaN) */
+    IR_FPCHK_MASK = 7
 };
 
 /* Helper flags (what the call may do; the optimizer respects them). */
@@ -69,6 +82,7 @@ typedef enum ir_rmw { IR_RMW_XCHG, IR_RMW_ADD, IR_RMW_AND, IR_RMW_OR, IR_RMW_XOR
     X(FCVT, "fcvt")         /* float to float of the result type */            \
     X(ITOF, "itof")         /* signed integer to float */                     \
     X(FTOI, "ftoi")         /* float to signed integer, truncating */         \
+    X(FCMP, "fcmp")         /* i32: 0 a == b, 1 a < b, 2 a > b, 3 unordered */ \
     X(BITCAST, "bitcast")   /* same bits, other type (i32<->f32, i64<->f64) */ \
     X(LOAD, "load")         /* [a]; flags = size/sign/endian, aux = mmu index */ \
     X(STORE, "store")       /* [a] := b */                                    \
@@ -211,6 +225,47 @@ ir_val ir_rmw(ir_block *b, ir_rmw_op op, ir_val addr, ir_val v, unsigned size, b
 static inline void ir_mem_align(ir_block *b, ir_val v)
 {
     if (v) b->insns[v].flags |= IR_MEM_ALIGN;
+}
+/* The same with a 4-byte alignment for an 8-byte access (ARM's VLDR of a
+ * double is two word accesses). */
+static inline void ir_mem_align4(ir_block *b, ir_val v)
+{
+    if (v) b->insns[v].flags |= IR_MEM_ALIGN | IR_MEM_ALIGN4;
+}
+/* The alignment an access with flags f needs: 1 when none. */
+static inline unsigned ir_mem_alignment(unsigned f)
+{
+    if (!(f & IR_MEM_ALIGN)) return 1;
+    return (f & IR_MEM_ALIGN4) ? 4 : 1u << (f & IR_MEM_SIZE_MASK);
+}
+/* Guest floating point the host's IEEE 754 arithmetic (round to nearest,
+ * no flush to zero) gets right in the common case: r = x op y (FSQRT, FCVT
+ * and FTOI: of x; FTOI truncates, to i32; FCMP compares), and when r is in the class
+ * `check` names, where guests have rules of their own (exception flags,
+ * NaN selection, tininess, saturation), the value of helper `helper`
+ * instead, called as fn(cpu, arg, x, y) (y 0 when there is none). The
+ * helper may read and write the 4-byte guest-state word at state_off (the
+ * guest's FP status) and nothing else; it may not raise. */
+ir_val ir_fp_checked(ir_block *b, ir_op op, ir_type t, ir_val x, ir_val y, unsigned check, unsigned helper,
+                     uint32_t arg, uint32_t state_off);
+static inline bool ir_is_fp_checked(const ir_insn *i)
+{
+    return (i->flags & IR_FPCHK_MASK) && i->op >= IR_FADD && i->op <= IR_FCMP && i->op != IR_ITOF;
+}
+static inline uint32_t ir_fp_checked_arg(const ir_insn *i) { return (uint32_t)i->imm; }
+static inline uint32_t ir_fp_checked_off(const ir_insn *i) { return (uint32_t)(i->imm >> 32); }
+/* Is the result bits r (of type t) in the class of check kind k? */
+static inline bool ir_fp_special(unsigned k, ir_type t, uint64_t r)
+{
+    unsigned e = t == IR_F32 ? (unsigned)(r >> 23 & 0xff) : (unsigned)(r >> 52 & 0x7ff);
+    unsigned emax = t == IR_F32 ? 0xff : 0x7ff;
+    switch (k) {
+    case IR_FPCHK_INF: return e == emax;
+    case IR_FPCHK_TINY: return e == emax || e < 2;
+    case IR_FPCHK_INT: return (uint32_t)r == 0x80000000u;
+    case IR_FPCHK_UNORD: return r == 3;
+    default: return false;
+    }
 }
 static inline void ir_fence(ir_block *b) { ir_emit(b, IR_FENCE, IR_VOID, 0, 0, 0, 0, 0); }
 /* Call helper number `helper` (an index into the engine's helper table). */

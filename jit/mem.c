@@ -174,7 +174,7 @@ bool jit_mem_load(jit_cpu *c, uint64_t addr, unsigned flags, unsigned mmu, uint6
 {
     unsigned size = 1u << (flags & IR_MEM_SIZE_MASK);
     uint8_t buf[8];
-    if ((flags & IR_MEM_ALIGN) && (addr & (size - 1))) {
+    if (addr & (ir_mem_alignment(flags) - 1)) {
         *f = (jit_fault){.vaddr = addr, .access = JIT_READ, .size = size, .mmu_idx = mmu, .kind = JIT_FAULT_ALIGN};
         return false;
     }
@@ -187,7 +187,7 @@ bool jit_mem_store(jit_cpu *c, uint64_t addr, unsigned flags, unsigned mmu, uint
 {
     unsigned size = 1u << (flags & IR_MEM_SIZE_MASK);
     uint8_t buf[8];
-    if ((flags & IR_MEM_ALIGN) && (addr & (size - 1))) {
+    if (addr & (ir_mem_alignment(flags) - 1)) {
         *f = (jit_fault){.vaddr = addr, .access = JIT_WRITE, .size = size, .mmu_idx = mmu, .kind = JIT_FAULT_ALIGN};
         return false;
     }

@@ -140,6 +140,14 @@ void ir_optimize(ir_block *b, unsigned flags)
             i->b = resolve(repl, i->b);
             i->c = resolve(repl, i->c);
         }
+        if (ir_is_fp_checked(i)) {
+            /* Its helper reads and may write one state word. */
+            uint32_t off = ir_fp_checked_off(i);
+            for (unsigned k = 0; k < f->n; k++)
+                if (overlaps(&f->c[k], off, 4)) f->c[k].set = 0;
+            forget(f, off, 4);
+            continue;
+        }
         switch (i->op) {
         case IR_GET: {
             unsigned size = type_bytes((ir_type)i->type);
@@ -149,6 +157,13 @@ void ir_optimize(ir_block *b, unsigned flags)
                 if (c->off == i->imm && c->size == size && c->type == i->type) {
                     repl[v] = c->val;
                     make_nop(i);
+                    done = true;
+                } else if (c->off == i->imm && c->size == size && (flags & IR_OPT_FORWARD)) {
+                    /* The same bytes as the other type of their size (a
+                     * register read as a double after an integer load). */
+                    i->op = IR_BITCAST;
+                    i->a = c->val;
+                    i->imm = 0;
                     done = true;
                 } else if (overlaps(c, (uint32_t)i->imm, size)) {
                     c->set = 0; /* this read sees that write */

@@ -34,7 +34,7 @@ void arm_cpsr_set(arm_state *s, uint32_t cpsr, uint32_t mask)
     }
     if (mask & (1u << 5)) s->thumb = cpsr >> 5 & 1;
     /* The mode bits stay User: there is no system mode state yet. */
-    s->key_flags = (s->thumb & 1) | (s->itstate & 0xff) << 1;
+    s->key_flags = arm_key_flags(s);
 }
 
 /* ---- The jit_guest ---------------------------------------------------------- */
@@ -43,6 +43,7 @@ static void arm_block_key(jit_cpu *c, uint64_t *pc, uint64_t *flags)
 {
     arm_state *s = (arm_state *)c;
     *pc = s->r[15];
+    s->key_flags = arm_key_flags(s);
     *flags = s->key_flags;
 }
 
@@ -59,7 +60,7 @@ static void arm_restore(jit_cpu *c, uint64_t pc, uint32_t extra)
     /* The marker's extra word is the instruction's ITSTATE (0 in ARM state):
      * a block keeps ITSTATE in step instruction by instruction. */
     s->itstate = extra & 0xff;
-    s->key_flags = (s->thumb & 1) | s->itstate << 1;
+    s->key_flags = arm_key_flags(s);
 }
 
 /* A memory fault: there are no exception vectors yet, so the run loop

@@ -50,6 +50,22 @@ enum {
     ARM_FEAT_NEON = 1u << 3,  /* not advertised until implemented */
 };
 
+/* key_flags (the block key's flags word): bit 0 Thumb, bits 8..1 ITSTATE,
+ * bit 9 ARM_KEY_FPFAST: FPSCR lets blocks run VFP arithmetic on the host's
+ * SSE, checked (ir_fp_checked): round to nearest, no flush to zero, no
+ * default NaN, and the inexact flag already set, so the common case raises
+ * no flag. Code that changes thumb, itstate or fpscr outside translated
+ * code needs nothing more: the run loop recomputes the word (arm_key_flags)
+ * before it looks up a block. */
+#define ARM_KEY_FPFAST (1u << 9)
+#define ARM_FPFAST_MASK (3u << 22 | 1u << 24 | 1u << 25 | 1u << 4) /* RMode, FZ, DN, IXC */
+#define ARM_FPFAST_VALUE (1u << 4)
+static inline uint32_t arm_key_flags(const arm_state *s)
+{
+    return (s->thumb & 1) | (s->itstate & 0xff) << 1 |
+           ((s->fpscr & ARM_FPFAST_MASK) == ARM_FPFAST_VALUE ? ARM_KEY_FPFAST : 0);
+}
+
 #define ARM_OFF(field) ((uint32_t)offsetof(arm_state, field))
 #define ARM_REG(n) (ARM_OFF(r) + 4u * (uint32_t)(n))
 

@@ -139,4 +139,5 @@ const jit_helper arm_helpers[ARM_H_COUNT] = {
     [ARM_H_MUL32] = {"arm_mul32", helper_mul32},
     [ARM_H_MUL64] = {"arm_mul64", helper_mul64},
     [ARM_H_VFP] = {"arm_vfp", arm_vfp_helper},
+    [ARM_H_VFP_CHECKED] = {"arm_vfp_checked", arm_vfp_checked},
 };

@@ -6,7 +6,7 @@
 
 #include "arm.h"
 
-/* key_flags: bit 0 Thumb, bits 8..1 ITSTATE. */
+/* key_flags: bit 0 Thumb, bits 8..1 ITSTATE, bit 9 ARM_KEY_FPFAST (arm.h). */
 #define ARM_KEY_THUMB 1u
 #define ARM_KEY_ITSTATE(flags) ((uint32_t)((flags) >> 1) & 0xffu)
 
@@ -35,6 +35,7 @@ enum {
     ARM_H_MUL32,    /* (op, n, m, a): the DSP multiplies with 32-bit results; may set Q */
     ARM_H_MUL64,    /* (op, n, m, acc64): SMLALxy, SMLALD, SMLSLD (pure) */
     ARM_H_VFP,      /* (op, d, n, m, imm): VFP arithmetic on the state (vfp_helper.c, vfp.h) */
+    ARM_H_VFP_CHECKED, /* (arg, a, b): the special cases of checked VFP arithmetic (vfp.h) */
     ARM_H_COUNT
 };
 /* The multiply kinds of ARM_H_MUL32 and ARM_H_MUL64 (op bits 3:0). */

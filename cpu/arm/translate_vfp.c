@@ -65,6 +65,17 @@ static bool vldr_vstr(const vfp_insn *v)
     ir_val base = rn == 15 ? k32(b, (v->pc + (v->thumb ? 4 : 8)) & ~3u) : core(v, rn);
     ir_val addr = off ? (up ? ir_add(b, base, k32(b, off)) : ir_sub(b, base, k32(b, off))) : base;
     unsigned words = dp ? 2 : 1, first = dp ? 2 * d : d;
+    if (dp) {
+        /* One 8-byte access; each word must be aligned. */
+        if (load) {
+            ir_val x = ir_load(b, IR_I64, addr, 8, false, false, ARM_MMU_IDX);
+            ir_mem_align4(b, x);
+            ir_set(b, doff(d), x);
+        } else {
+            ir_mem_align4(b, ir_store(b, addr, ir_get(b, IR_I64, doff(d)), 8, false, ARM_MMU_IDX));
+        }
+        return true;
+    }
     if (load) {
         ir_val val[2];
         for (unsigned i = 0; i < words; i++)
@@ -176,7 +187,16 @@ static bool vmsr(const vfp_insn *v)
     unsigned reg = bits(v->w, 19, 16), rt = bits(v->w, 15, 12);
     if (rt == 15) return false;
     if (reg == 1) {
-        ir_set(b, OFF(fpscr), ir_and(b, core(v, rt), k32(b, FPSCR_WRITABLE)));
+        /* The new FPSCR may change the key's ARM_KEY_FPFAST: the key
+         * word follows, and the block ends, back to the run loop. */
+        jit_tcx *t = v->t;
+        ir_val f = ir_and(b, core(v, rt), k32(b, FPSCR_WRITABLE));
+        ir_set(b, OFF(fpscr), f);
+        ir_val fast = ir_setcc(b, IR_EQ, ir_and(b, f, k32(b, ARM_FPFAST_MASK)), k32(b, ARM_FPFAST_VALUE));
+        ir_set(b, OFF(itstate), k32(b, ARM_KEY_ITSTATE(t->flags)));
+        ir_set(b, OFF(key_flags), ir_or(b, k32(b, (uint32_t)t->flags & ~ARM_KEY_FPFAST), ir_shl(b, fast, k32(b, 9))));
+        ir_exit(b, IR_EXIT_NORMAL, v->pc + 4);
+        t->end = true;
         return true;
     }
     if (v->t->cpu->user_mode) return false;
@@ -222,8 +242,106 @@ static uint64_t expand_imm(uint32_t imm8, bool dp)
     return (uint32_t)(a << 31 | (b ^ 1) << 30 | (b ? 0x1full : 0) << 25 | cdefgh << 19);
 }
 
+/* ---- On the host's arithmetic, checked (ARM_KEY_FPFAST) ----------------------------- */
+
+static ir_val fget(ir_block *b, bool dp, unsigned n) { return dp ? ir_get(b, IR_F64, doff(n)) : ir_get(b, IR_F32, soff(n)); }
+static void fset(ir_block *b, bool dp, unsigned n, ir_val x) { ir_set(b, dp ? doff(n) : soff(n), x); }
+static ir_val fneg(ir_block *b, ir_val x) { return ir_emit(b, IR_FNEG, ir_type_of(b, x), x, 0, 0, 0, 0); }
+
+/* One rounded step, of type t; vop and imm tell the helper what it is. A
+ * sum or difference that is tiny is exact, so only infinities and NaNs
+ * need the helper there; other operations may be tiny and inexact (UFC,
+ * tininess before rounding). */
+static ir_val fstep(ir_block *b, ir_op op, ir_type t, ir_val x, ir_val y, unsigned vop, bool dp_operand, unsigned imm)
+{
+    unsigned check = op == IR_FADD || op == IR_FSUB ? IR_FPCHK_INF : IR_FPCHK_TINY;
+    return ir_fp_checked(b, op, t, x, y, check, ARM_H_VFP_CHECKED, vop | (dp_operand ? VFP_DP : 0) | imm << 16,
+                         OFF(fpscr));
+}
+
+/* The arithmetic of data_processing with FPSCR in the ARM_KEY_FPFAST state:
+ * true if done. VMLA and friends are a product and a sum, each rounded, as
+ * the ARM ARM defines them (A8.8.337). */
+static bool fast_arith(const vfp_insn *v)
+{
+    ir_block *b = v->b;
+    uint32_t w = v->w;
+    bool dp = bits(w, 8, 8), o6 = bits(w, 6, 6);
+    ir_type t = dp ? IR_F64 : IR_F32;
+    unsigned opc1 = bits(w, 23, 23) << 2 | bits(w, 21, 20);
+    unsigned d = VD(w, dp), n = VN(w, dp), m = VM(w, dp);
+    if (opc1 <= 4) {
+        if (opc1 == 4 && o6) return false;
+        ir_val x = fget(b, dp, n), y = fget(b, dp, m), r;
+        switch (opc1) {
+        case 0: case 1: { /* VMLA, VMLS; VNMLS, VNMLA */
+            ir_val p = fstep(b, IR_FMUL, t, x, y, VFP_MUL, dp, 0);
+            ir_val acc = fget(b, dp, d);
+            if (opc1 == 1) acc = fneg(b, acc);
+            if (o6) p = fneg(b, p); /* VMLS, VNMLA */
+            r = fstep(b, IR_FADD, t, acc, p, VFP_ADD, dp, 0);
+            break;
+        }
+        case 2: /* VMUL, VNMUL */
+            r = fstep(b, IR_FMUL, t, x, y, VFP_MUL, dp, 0);
+            if (o6) r = fneg(b, r);
+            break;
+        case 3: r = o6 ? fstep(b, IR_FSUB, t, x, y, VFP_SUB, dp, 0) : fstep(b, IR_FADD, t, x, y, VFP_ADD, dp, 0); break;
+        default: r = fstep(b, IR_FDIV, t, x, y, VFP_DIV, dp, 0); break;
+        }
+        fset(b, dp, d, r);
+        return true;
+    }
+    if (opc1 != 7 || !(bits(w, 7, 6) & 1)) return false;
+    unsigned opc2 = bits(w, 19, 16);
+    switch (opc2) {
+    case 1: /* VSQRT (VNEG is opc3 01) */
+        if (bits(w, 7, 6) != 3) return false;
+        fset(b, dp, d, fstep(b, IR_FSQRT, t, fget(b, dp, m), 0, VFP_SQRT, dp, 0));
+        return true;
+    case 7: { /* VCVT between double and single: m is of the instruction's size */
+        if (bits(w, 7, 6) != 3) return false;
+        ir_val x = fget(b, dp, m);
+        ir_val r = dp ? fstep(b, IR_FCVT, IR_F32, x, 0, VFP_CVT_PREC, true, 0)
+                      : ir_fp_checked(b, IR_FCVT, IR_F64, x, 0, IR_FPCHK_INF, ARM_H_VFP_CHECKED, VFP_CVT_PREC, OFF(fpscr));
+        fset(b, !dp, VD(w, !dp), r);
+        return true;
+    }
+    case 4: case 5: { /* VCMP{E}: the NZCV in FPSCR; NaNs (IOC) by the helper */
+        if (opc2 == 5 && (bits(w, 5, 5) || bits(w, 3, 0))) return false;
+        ir_val x = fget(b, dp, d), y = opc2 == 5 ? ir_emit(b, IR_CONST, t, 0, 0, 0, 0, 0) : fget(b, dp, m);
+        unsigned imm = bits(w, 7, 7) | (opc2 == 5) << 1;
+        ir_val code = ir_fp_checked(b, IR_FCMP, IR_I32, x, y, IR_FPCHK_UNORD, ARM_H_VFP_CHECKED,
+                                    VFP_CMP | (dp ? VFP_DP : 0) | imm << 16, OFF(fpscr));
+        /* Equal 0110, less 1000, greater 0010, unordered 0011. */
+        ir_val nzcv = ir_and(b, ir_shr(b, k32(b, 0x3286), ir_shl(b, code, k32(b, 2))), k32(b, 0xf));
+        ir_val f = ir_get(b, IR_I32, OFF(fpscr));
+        ir_set(b, OFF(fpscr), ir_or(b, ir_and(b, f, k32(b, 0x0fffffffu)), ir_shl(b, nzcv, k32(b, 28))));
+        return true;
+    }
+    case 8: { /* VCVT to floating point from a 32-bit integer: exact or merely inexact */
+        ir_val i = ir_get(b, IR_I32, soff(VM(w, false)));
+        if (!bits(w, 7, 7)) i = ir_zext(b, IR_I64, i, 32); /* unsigned */
+        fset(b, dp, d, ir_emit(b, IR_ITOF, t, i, 0, 0, 0, 0));
+        return true;
+    }
+    case 12: case 13: { /* VCVT to a 32-bit integer, rounding towards zero (VCVTR: the helper) */
+        if (!bits(w, 7, 7)) return false;
+        bool is_unsigned = opc2 == 12;
+        ir_val r = ir_fp_checked(b, IR_FTOI, IR_I32, fget(b, dp, m), 0, is_unsigned ? IR_FPCHK_UINT : IR_FPCHK_INT,
+                                 ARM_H_VFP_CHECKED, VFP_TO_INT | (dp ? VFP_DP : 0) | (is_unsigned | 2u) << 16,
+                                 OFF(fpscr));
+        ir_set(b, soff(VD(w, false)), r);
+        return true;
+    }
+    default:
+        return false;
+    }
+}
+
 static bool data_processing(const vfp_insn *v)
 {
+    if ((v->t->flags & ARM_KEY_FPFAST) && fast_arith(v)) return true;
     ir_block *b = v->b;
     uint32_t w = v->w;
     bool dp = bits(w, 8, 8), o6 = bits(w, 6, 6);

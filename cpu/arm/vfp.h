@@ -47,4 +47,12 @@ enum {
 
 uint64_t arm_vfp_helper(jit_cpu *c, uint64_t op, uint64_t d, uint64_t n, uint64_t m, uint64_t imm);
 
+/* ARM_H_VFP_CHECKED (arg, a, b): one step of VFP arithmetic on values, the
+ * result returned and FPSCR's flags set, for checked operations whose host
+ * result is special (ir_fp_checked). arg: the operation (VFP_ADD, VFP_SUB,
+ * VFP_MUL, VFP_DIV, VFP_SQRT, VFP_CVT_PREC, VFP_TO_INT, VFP_CMP) | VFP_DP
+ * when the operand a is double, and the operation's imm << 16; VFP_CMP
+ * returns IR_FCMP's code, its flags go into FPSCR by the caller. */
+uint64_t arm_vfp_checked(jit_cpu *c, uint64_t arg, uint64_t a, uint64_t b, uint64_t unused1, uint64_t unused2);
+
 #endif

@@ -708,5 +708,44 @@ uint64_t arm_vfp_helper(jit_cpu *c, uint64_t op64, uint64_t d64, uint64_t n64, u
     }
     s->fpscr |= x.exc;
     _mm_setcsr(host_csr);
+    /* The first inexact result (or a VMSR before) may let blocks use the
+     * host's arithmetic: back to the run loop, which finds those blocks.
+     * The kick also keeps it from chaining this block to them. */
+    uint32_t key = (s->key_flags & ~ARM_KEY_FPFAST) | (arm_key_flags(s) & ARM_KEY_FPFAST);
+    if (key != s->key_flags) {
+        s->key_flags = key;
+        jit_cpu_kick(c);
+    }
     return 0;
+}
+
+uint64_t arm_vfp_checked(jit_cpu *c, uint64_t arg, uint64_t a, uint64_t b, uint64_t unused1, uint64_t unused2)
+{
+    (void)unused1;
+    (void)unused2;
+    arm_state *s = (arm_state *)c;
+    unsigned op = (unsigned)arg & 0xff, imm = (unsigned)(arg >> 16) & 0xff;
+    bool dp = arg & VFP_DP;
+    fmt f = dp ? F64 : F32;
+    unsigned host_csr = _mm_getcsr();
+    fpctx x = {.fpscr = s->fpscr, .exc = 0, .fe_mode = fe_modes[s->fpscr >> FPSCR_RMODE_SHIFT & 3]};
+    uint64_t r;
+    switch (op) {
+    case VFP_ADD: r = fp_binop(&x, H_ADD, f, a, b); break;
+    case VFP_SUB: r = fp_binop(&x, H_SUB, f, a, b); break;
+    case VFP_MUL: r = fp_binop(&x, H_MUL, f, a, b); break;
+    case VFP_DIV: r = fp_binop(&x, H_DIV, f, a, b); break;
+    case VFP_SQRT: r = fp_sqrt(&x, f, a); break;
+    case VFP_CVT_PREC: r = fp_cvt_prec(&x, dp, a); break;
+    case VFP_TO_INT: r = fp_to_fixed(&x, f, a, 0, 32, imm & 1, imm & 2); break;
+    case VFP_CMP: { /* imm bit 0: E; the result as IR_FCMP's code */
+        uint32_t nzcv = fp_compare(&x, f, a, b, imm & 1);
+        r = nzcv == 0x6 ? 0 : nzcv == 0x8 ? 1 : nzcv == 0x2 ? 2 : 3;
+        break;
+    }
+    default: r = 0; break;
+    }
+    s->fpscr |= x.exc;
+    _mm_setcsr(host_csr);
+    return r;
 }

@@ -722,8 +722,8 @@ static void gen_mem(gen *g, ir_val v)
     x86_mem host;
     /* An access that must be aligned takes the slow path when it is not,
      * which raises the fault. */
-    if ((i->flags & IR_MEM_ALIGN) && size > 1) {
-        x86_test_ri(b, 32, ra, (int32_t)(size - 1));
+    if (ir_mem_alignment(i->flags) > 1) {
+        x86_test_ri(b, 32, ra, (int32_t)(ir_mem_alignment(i->flags) - 1));
         misaligned = x86_jcc_fwd(b, X86_CC_NE);
     }
     if (g->user) {
@@ -876,6 +876,131 @@ static void gen_atomic(gen *g, ir_val v)
     bind(g, r, v);
     check_raised(g, b);
     g->stored = true;
+}
+
+/* Floating point in SSE: operands go from their general registers to
+ * XMM0/XMM1, the result comes back. A checked operation (ir_fp_checked)
+ * then tests the result's class and takes its helper in cold code when the
+ * guest's rules may differ from IEEE 754's. */
+static void gen_fp(gen *g, ir_val v)
+{
+    const ir_insn *i = &g->ins[v];
+    x86_buf *b = &g->hot;
+    ir_type t = (ir_type)i->type, ta = (ir_type)g->ins[i->a].type;
+    unsigned sz = bits_of(g, v), asz = bits_of(g, i->a);
+    unsigned k = ir_is_fp_checked(i) ? i->flags & IR_FPCHK_MASK : IR_FPCHK_NONE;
+    switch (i->op) {
+    case IR_FNEG: case IR_FABS: {
+        int d = def(g, v, i->a);
+        x86_bt_ri(b, i->op == IR_FNEG ? X86_BTC : X86_BTR, sz, d, (uint8_t)(sz - 1));
+        return;
+    }
+    case IR_BITCAST: {
+        int d = def(g, v, i->a);
+        if (sz == 32) x86_mov_rr(b, 32, d, d);
+        return;
+    }
+    default:
+        break;
+    }
+    /* The helper reads and writes the guest's FP status word in memory. */
+    if (k) flush_overlapping(g, ir_fp_checked_off(i), 4);
+    int ra = use(g, i->a);
+    int rb = i->b ? use(g, i->b) : -1;
+    int d = grab(g, false);
+    g->locked |= 1u << d;
+    bool f32 = t == IR_F32;
+    switch (i->op) {
+    case IR_FADD: case IR_FSUB: case IR_FMUL: case IR_FDIV: {
+        static const x86_sse_op ops[4][2] = {{X86_ADDSD, X86_ADDSS}, {X86_SUBSD, X86_SUBSS},
+                                             {X86_MULSD, X86_MULSS}, {X86_DIVSD, X86_DIVSS}};
+        x86_movd_xr(b, sz, X86_XMM0, ra);
+        x86_movd_xr(b, sz, X86_XMM1, rb);
+        x86_sse_rr(b, ops[i->op - IR_FADD][f32], X86_XMM0, X86_XMM1);
+        x86_movd_rx(b, sz, d, X86_XMM0);
+        break;
+    }
+    case IR_FSQRT:
+        x86_movd_xr(b, sz, X86_XMM0, ra);
+        x86_sse_rr(b, f32 ? X86_SQRTSS : X86_SQRTSD, X86_XMM0, X86_XMM0);
+        x86_movd_rx(b, sz, d, X86_XMM0);
+        break;
+    case IR_FCVT:
+        x86_movd_xr(b, asz, X86_XMM0, ra);
+        x86_sse_rr(b, f32 ? X86_CVTSD2SS : X86_CVTSS2SD, X86_XMM0, X86_XMM0);
+        x86_movd_rx(b, sz, d, X86_XMM0);
+        break;
+    case IR_ITOF:
+        x86_cvt_rr(b, f32 ? X86_CVTSI2SS : X86_CVTSI2SD, asz, X86_XMM0, ra);
+        x86_movd_rx(b, sz, d, X86_XMM0);
+        break;
+    case IR_FCMP: {
+        /* ucomis: CF less, ZF equal, all three unordered. The code is
+         * CF + 2 * (above) + 2 * PF. */
+        x86_movd_xr(b, asz, X86_XMM0, ra);
+        x86_movd_xr(b, asz, X86_XMM1, rb);
+        x86_sse_rr(b, ta == IR_F32 ? X86_UCOMISS : X86_UCOMISD, X86_XMM0, X86_XMM1);
+        x86_setcc_zx(b, X86_CC_B, d);
+        x86_setcc_zx(b, X86_CC_A, X86_RCX);
+        x86_setcc_zx(b, X86_CC_P, X86_RDX);
+        x86_alu_rr(b, X86_OR, 32, X86_RCX, X86_RDX);
+        x86_lea(b, 32, d, x86_mem_sib(d, X86_RCX, 2, 0));
+        break;
+    }
+    default: /* IR_FTOI */
+        x86_movd_xr(b, asz, X86_XMM0, ra);
+        x86_cvt_rr(b, ta == IR_F32 ? X86_CVTTSS2SI : X86_CVTTSD2SI, k == IR_FPCHK_UINT ? 64 : sz, d, X86_XMM0);
+        break;
+    }
+    if (k) {
+        uint8_t *special;
+        if (k == IR_FPCHK_INT || k == IR_FPCHK_UNORD) {
+            x86_alu_ri(b, X86_CMP, 32, d, k == IR_FPCHK_INT ? INT32_MIN : 3);
+            special = x86_jcc_fwd(b, X86_CC_E);
+        } else if (k == IR_FPCHK_UINT) {
+            x86_mov_rr(b, 64, X86_RCX, d);
+            x86_shift_ri(b, X86_SHR, 64, X86_RCX, 32);
+            special = x86_jcc_fwd(b, X86_CC_NZ);
+            x86_mov_rr(b, 32, d, d);
+        } else {
+            /* The biased exponent, from the bits without the sign. */
+            int emax = f32 ? 0xff : 0x7ff;
+            x86_mov_rr(b, sz, X86_RCX, d);
+            x86_alu_rr(b, X86_ADD, sz, X86_RCX, X86_RCX);
+            x86_shift_ri(b, X86_SHR, sz, X86_RCX, f32 ? 24 : 53);
+            if (k == IR_FPCHK_INF) {
+                x86_alu_ri(b, X86_CMP, 32, X86_RCX, emax);
+                special = x86_jcc_fwd(b, X86_CC_E);
+            } else {
+                x86_alu_ri(b, X86_SUB, 32, X86_RCX, 2);
+                x86_alu_ri(b, X86_CMP, 32, X86_RCX, emax - 2);
+                special = x86_jcc_fwd(b, X86_CC_AE);
+            }
+        }
+        uint32_t back = (uint32_t)x86_buf_len(b);
+        /* Cold: the helper gives the guest's result (and flags). */
+        x86_buf *c = &g->cold;
+        add_fixup(g, special, false, FIX_COLD, (uint32_t)x86_buf_len(c));
+        uint32_t saved = 0;
+        for (int r = 0; r < 16; r++)
+            if (g->owner[r] && caller_saved(r) && r != d) saved |= 1u << r;
+        for (int r = 0; r < 16; r++)
+            if (saved & (1u << r)) x86_mov_mr(c, 64, slot(g->owner[r]), r);
+        /* ra and rb are never RDX or RCX (scratch), and are read before
+         * RSI and RDI are written. */
+        x86_mov_rr(c, 64, X86_RDX, ra);
+        if (rb >= 0) x86_mov_rr(c, 64, X86_RCX, rb);
+        else x86_alu_rr(c, X86_XOR, 32, X86_RCX, X86_RCX);
+        x86_mov_rr(c, 64, X86_RDI, R_BASE);
+        x86_mov_ri(c, 32, X86_RSI, ir_fp_checked_arg(i));
+        emit_call(c, (const void *)g->g->helpers[i->aux].fn);
+        x86_mov_rr(c, sz, d, X86_RAX);
+        for (int r = 0; r < 16; r++)
+            if (saved & (1u << r)) x86_mov_rm(c, 64, r, slot(g->owner[r]));
+        uint8_t *j = x86_jmp_fwd(c);
+        add_fixup(g, j, true, FIX_HOT, back);
+    }
+    bind(g, d, v);
 }
 
 static void gen_call(gen *g, ir_val v)
@@ -1127,6 +1252,10 @@ static void gen_insn(gen *g, ir_val v)
         flush_all(g);
         if (i->aux != IR_EXIT_EXCEPTION) store_pc_imm(g, b, i->imm);
         exit_with(g, b, JIT_END_EXIT, i->aux, g->started);
+        break;
+    case IR_FADD: case IR_FSUB: case IR_FMUL: case IR_FDIV: case IR_FSQRT: case IR_FNEG: case IR_FABS:
+    case IR_FCVT: case IR_ITOF: case IR_FTOI: case IR_FCMP: case IR_BITCAST:
+        gen_fp(g, v);
         break;
     default:
         gen_eval_call(g, v);

@@ -277,6 +277,11 @@ class Gen:
         Stride, the trap enables or QC (RAZ/WI on a Cortex-A15 without
         Advanced SIMD in Loom, and Len/Stride make qemu refuse VFP)."""
         v = self.rng.getrandbits(4) << 28 | self.rng.getrandbits(2) << 22
+        if self.chance(0.35):
+            # Round to nearest, no FZ or DN, IXC set: the state where
+            # Loom runs VFP arithmetic on the host's and checks the result.
+            v &= ~(3 << 22)
+            return v | 1 << 4 | self.rng.getrandbits(4) | self.rng.getrandbits(1) << 7 | self.rng.getrandbits(1) << 26
         if self.chance(0.3):
             v |= 1 << 24  # FZ
         if self.chance(0.3):

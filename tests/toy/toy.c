@@ -15,7 +15,7 @@ typedef struct toy_insn {
 static ir_val rd_reg(ir_block *b, unsigned n) { return ir_get(b, IR_I32, REG(n)); }
 static void wr_reg(ir_block *b, unsigned n, ir_val v) { ir_set(b, REG(n), v); }
 
-enum { H_DIV, H_UNDEF, H_COUNT };
+enum { H_DIV, H_UNDEF, H_FP = TOY_HELPER_FP, H_COUNT };
 
 static uint64_t helper_div(jit_cpu *c, uint64_t a, uint64_t b, uint64_t pc, uint64_t u3, uint64_t u4)
 {
@@ -44,7 +44,18 @@ static uint64_t helper_undef(jit_cpu *c, uint64_t pc, uint64_t u1, uint64_t u2, 
     return 0;
 }
 
-static const jit_helper toy_helpers[H_COUNT] = {{"div", helper_div}, {"undef", helper_undef}};
+/* The special cases of checked floating point (tests only): counts its
+ * calls in badaddr (its state word) and returns a value made of its
+ * arguments, so a test sees which path gave the result. */
+static uint64_t helper_fp(jit_cpu *c, uint64_t arg, uint64_t a, uint64_t b, uint64_t u3, uint64_t u4)
+{
+    (void)u3;
+    (void)u4;
+    ((toy_state *)c)->badaddr++;
+    return arg ^ a ^ (b << 1);
+}
+
+static const jit_helper toy_helpers[H_COUNT] = {{"div", helper_div}, {"undef", helper_undef}, {"fp", helper_fp}};
 
 /* Each translate function handles one instruction family. */
 typedef void (*toy_fn)(jit_tcx *t, const toy_insn *d);

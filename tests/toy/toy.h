@@ -51,6 +51,10 @@ static inline uint32_t toy_enc(unsigned op, unsigned rd, unsigned ra, unsigned r
     return (uint32_t)op << 26 | (rd & 7) << 23 | (ra & 7) << 20 | (rb & 7) << 17 | ((uint32_t)imm & 0xffff);
 }
 
+/* The toy's helper for checked floating point (ir_fp_checked): badaddr is
+ * its state word, which it counts calls in; it returns arg ^ a ^ (b << 1). */
+#define TOY_HELPER_FP 2
+
 extern const loom_arch toy_arch;
 extern const jit_guest toy_guest;
 /* The state of a toy CPU. */

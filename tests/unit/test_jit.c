@@ -845,6 +845,133 @@ static void test_ir_jump_after_spilled_pending_sets(void **st)
     }
 }
 
+/* Checked floating point (ir_fp_checked): the host's result, or the
+ * helper's exactly when the result is in the class the check names. The
+ * classes are computed here from the C arithmetic, apart from the code
+ * under test; both back ends, every pair of a set of edge operands. */
+static bool big_or_nan(double r) { return r != r || r > 1.7976931348623157e308 || r < -1.7976931348623157e308; }
+
+typedef struct fp_case {
+    ir_op op;
+    ir_type t, ta; /* result and operand types */
+    unsigned check;
+} fp_case;
+
+static uint64_t f64b(double x) { uint64_t u; memcpy(&u, &x, 8); return u; }
+static uint64_t f32b(float x) { uint32_t u; memcpy(&u, &x, 4); return u; }
+
+/* The host result of case c on operands x, y, and whether it is special. */
+static uint64_t fp_reference(const fp_case *c, double x, double y, bool *special)
+{
+    float xf = (float)x, yf = (float)y;
+    double r = 0;
+    switch (c->op) {
+    case IR_FADD: r = x + y; break;
+    case IR_FMUL:
+        if (c->t == IR_F32) {
+            float p = xf * yf;
+            *special = big_or_nan(p) || (p < 2 * 1.17549435e-38f && p > -2 * 1.17549435e-38f);
+            return f32b(p);
+        }
+        r = x * y;
+        break;
+    case IR_FDIV: r = x / y; break;
+    case IR_FSQRT: r = __builtin_sqrt(x); break;
+    case IR_FCVT: {
+        float p = (float)x;
+        *special = big_or_nan(p) || (p < 2 * 1.17549435e-38f && p > -2 * 1.17549435e-38f);
+        return f32b(p);
+    }
+    case IR_FTOI: {
+        double tx = __builtin_trunc(x);
+        if (c->check == IR_FPCHK_UINT) {
+            *special = !(x > -1.0 && x < 4294967296.0);
+            return *special ? 0 : (uint32_t)(int64_t)tx;
+        }
+        *special = x != x || tx >= 2147483648.0 || tx <= -2147483648.0;
+        return *special ? 0 : (uint32_t)(int32_t)tx;
+    }
+    default: /* IR_FCMP */
+        *special = x != x || y != y;
+        return x == y ? 0 : x < y ? 1 : x > y ? 2 : 3;
+    }
+    *special = big_or_nan(r);
+    if (c->check == IR_FPCHK_TINY) *special |= r < 2 * 2.2250738585072014e-308 && r > -2 * 2.2250738585072014e-308;
+    return f64b(r);
+}
+
+static void test_ir_checked_fp_takes_the_helper_exactly_for_special_results(void **st)
+{
+    static const fp_case cases[] = {
+        {IR_FADD, IR_F64, IR_F64, IR_FPCHK_INF}, {IR_FMUL, IR_F64, IR_F64, IR_FPCHK_TINY},
+        {IR_FMUL, IR_F32, IR_F32, IR_FPCHK_TINY}, {IR_FDIV, IR_F64, IR_F64, IR_FPCHK_TINY},
+        {IR_FSQRT, IR_F64, IR_F64, IR_FPCHK_TINY}, {IR_FCVT, IR_F32, IR_F64, IR_FPCHK_TINY},
+        {IR_FTOI, IR_I32, IR_F64, IR_FPCHK_INT}, {IR_FTOI, IR_I32, IR_F64, IR_FPCHK_UINT},
+        {IR_FCMP, IR_I32, IR_F64, IR_FPCHK_UNORD},
+    };
+    const double inf = __builtin_inf(), nan = __builtin_nan("");
+    static const double edge[] = {1.5, -2.25, 0.0, -0.0, 2.2250738585072014e-308, 3.3e-308, 4.9e-324,
+                                  1.7976931348623157e308, 1e300, 1e-300, 1e-160, 3.0, 2147483648.0, -2147483648.0,
+                                  -2147483648.75, 4294967295.5, 4294967296.0, -0.5, -1.0, 1.1754943508222875e-38,
+                                  3.4028234663852886e38};
+    double vals[sizeof edge / sizeof *edge + 3];
+    unsigned nv = 0;
+    for (unsigned k = 0; k < sizeof edge / sizeof *edge; k++) vals[nv++] = edge[k];
+    vals[nv++] = inf;
+    vals[nv++] = -inf;
+    vals[nv++] = nan;
+    for (int native = 0; native < 2; native++) {
+        ir_rig r;
+        ir_rig_new_on(&r, native);
+        unsigned specials = 0, helper_calls = 0;
+        for (size_t ci = 0; ci < sizeof cases / sizeof *cases; ci++) {
+            const fp_case *c = &cases[ci];
+            bool unary = c->op == IR_FSQRT || c->op == IR_FCVT || c->op == IR_FTOI;
+            for (unsigned xi = 0; xi < nv; xi++)
+                for (unsigned yi = 0; yi < (unary ? 1 : nv); yi++) {
+                    double x = vals[xi], y = unary ? 0 : vals[yi];
+                    uint64_t xb = c->ta == IR_F32 ? f32b((float)x) : f64b(x);
+                    uint64_t yb = unary ? 0 : c->ta == IR_F32 ? f32b((float)y) : f64b(y);
+                    bool special = false;
+                    uint64_t want = fp_reference(c, c->ta == IR_F32 ? (float)x : x, c->ta == IR_F32 ? (float)y : y,
+                                                 &special);
+                    uint32_t arg = 0x1000u * (uint32_t)ci + xi;
+                    uint64_t mask = c->t == IR_F64 ? ~0ull : 0xffffffffull;
+                    if (special) want = (arg ^ xb ^ (yb << 1)) & mask;
+                    /* Operands from the state (r0:r1, r2:r3), result to r4:r5. */
+                    memcpy(&r.s.r[0], &xb, 8);
+                    memcpy(&r.s.r[2], &yb, 8);
+                    r.s.r[4] = r.s.r[5] = 0xeeeeeeee;
+                    uint32_t calls = r.s.badaddr;
+                    ir_block b;
+                    ir_block_init(&b);
+                    ir_val a = ir_get(&b, c->ta, REGOFF(0)), bb = unary ? 0 : ir_get(&b, c->ta, REGOFF(2));
+                    ir_val v = ir_fp_checked(&b, c->op, c->t, a, bb, c->check, TOY_HELPER_FP, arg,
+                                             (uint32_t)offsetof(toy_state, badaddr));
+                    ir_set(&b, REGOFF(4), v);
+                    ir_exit(&b, IR_EXIT_NORMAL, 0);
+                    char msg[200];
+                    const char *bad = ir_verify(&b, msg, sizeof msg);
+                    if (bad) fail_msg("%s", bad);
+                    run_ir(&r, &b);
+                    ir_block_free(&b);
+                    uint64_t got = r.s.r[4] | (c->t == IR_F64 ? (uint64_t)r.s.r[5] << 32 : 0);
+                    if (got != want || r.s.badaddr - calls != special) {
+                        fprintf(stderr, "%s case %zu (%s): x %a y %a: got 0x%llx (%u helper calls), want 0x%llx (%u)\n",
+                                native ? "native" : "interp", ci, ir_op_names[c->op], x, y, (unsigned long long)got,
+                                r.s.badaddr - calls, (unsigned long long)want, special);
+                        fail();
+                    }
+                    specials += special;
+                    helper_calls += r.s.badaddr - calls;
+                }
+        }
+        assert_int_equal(specials, helper_calls);
+        assert_true(specials > 50); /* the edges do reach the helper */
+        ir_rig_free(&r);
+    }
+}
+
 static void test_ir_random_blocks_native_equals_interpreter(void **st)
 {
     uint64_t seed = 0xc0ffee;
@@ -919,6 +1046,7 @@ int main(void)
         cmocka_unit_test(test_ir_forwarding_removes_reloads_and_dead_sets),
         cmocka_unit_test(test_ir_random_blocks_optimized_equal_unoptimized),
         cmocka_unit_test(test_ir_random_blocks_native_equals_interpreter),
+        cmocka_unit_test(test_ir_checked_fp_takes_the_helper_exactly_for_special_results),
         cmocka_unit_test(test_ir_brcond_after_spilled_pending_sets),
         cmocka_unit_test(test_ir_jump_after_spilled_pending_sets),
         cmocka_unit_test(test_ir_set_after_store_survives_next_instruction),
