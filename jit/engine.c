@@ -589,6 +589,7 @@ void jit_cpu_fini(jit_cpu *c)
             }
     }
     if (!c->user_mode && c->bus) loom_bus_remove_write_listener(c->bus, on_bus_write, c);
+    jit_watch_free(c);
     free(c->jump_cache);
     free(c->code_pages);
     free(c->tlb);
@@ -599,8 +600,32 @@ void jit_cpu_fini(jit_cpu *c)
     c->vals = NULL;
 }
 
+void jit_deliver_fault(jit_cpu *c, const jit_fault *f)
+{
+    if (f->kind == JIT_FAULT_WATCH) {
+        c->watch_stop = true;
+        c->watch_addr = f->vaddr;
+        c->watch_access = f->access;
+        return;
+    }
+    c->guest->raise_fault(c, f);
+}
+
 loom_cpu_exit jit_exec(jit_cpu *c, uint64_t max, uint64_t *done)
 {
+    /* After a watchpoint stop: its instruction first, watchpoints off. */
+    uint64_t stepped = 0;
+    if (c->watch_step && max) {
+        c->watch_step = false;
+        c->watch_ignore = true;
+        loom_cpu_exit w = jit_exec(c, 1, &stepped);
+        c->watch_ignore = false;
+        if (w != LOOM_CPU_BUDGET || stepped >= max) {
+            *done = stepped;
+            return w;
+        }
+        max -= stepped;
+    }
     jit_engine *e = c->eng;
     const jit_guest *g = e->g;
     c->slice_insns = c->insns;
@@ -645,7 +670,7 @@ loom_cpu_exit jit_exec(jit_cpu *c, uint64_t max, uint64_t *done)
                 why = LOOM_CPU_FATAL;
                 break;
             }
-            g->raise_fault(c, &fault);
+            jit_deliver_fault(c, &fault);
             continue;
         }
         if (loom_log_enabled(e->sim, LOOM_LOG_EXEC)) {
@@ -687,6 +712,13 @@ loom_cpu_exit jit_exec(jit_cpu *c, uint64_t max, uint64_t *done)
             c->insns += retired;
         }
         c->smc_hit = false;
+        if (c->watch_stop) {
+            c->watch_stop = false;
+            c->watch_step = true;
+            c->last_exit = IR_EXIT_BREAKPOINT;
+            why = LOOM_CPU_BREAKPOINT;
+            break;
+        }
         if (loom_sim_stop_requested(loom_cpu_sim(c->cpu))) {
             /* A fault nobody handles, or a device ending the run. */
             why = loom_sim_stop_reason(loom_cpu_sim(c->cpu)) == LOOM_STOP_FAULT ? LOOM_CPU_FATAL
@@ -712,6 +744,6 @@ loom_cpu_exit jit_exec(jit_cpu *c, uint64_t max, uint64_t *done)
         c->budget += JIT_KICK;
         c->kicked = 0;
     }
-    *done = c->insns - c->slice_insns;
+    *done = c->insns - c->slice_insns + stepped;
     return why;
 }

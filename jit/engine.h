@@ -49,4 +49,9 @@ bool jit_code_page(jit_cpu *c, uint64_t pc, uint64_t *page);
 /* Called by stores that hit a page holding translated code. */
 void jit_smc_write(jit_cpu *c, uint64_t addr, unsigned size);
 
+/* A fault from an access, the state already at the instruction's start: the
+ * guest's exception, or a watchpoint's stop. */
+void jit_deliver_fault(jit_cpu *c, const jit_fault *f);
+void jit_watch_free(jit_cpu *c);
+
 #endif

@@ -178,7 +178,7 @@ fault:
     /* The faulting instruction did not retire; the state goes back to its
      * start and the guest raises the fault. */
     g->restore(c, cur_pc, cur_extra);
-    g->raise_fault(c, &f);
+    jit_deliver_fault(c, &f);
     *retired = started ? started - 1 : 0;
     *reason = IR_EXIT_EXCEPTION;
     return JIT_END_FAULT;

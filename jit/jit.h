@@ -29,7 +29,8 @@ typedef struct jit_fault {
 } jit_fault;
 
 /* Kinds the engine itself reports (guests may define more from 16 up). */
-enum { JIT_FAULT_BUS = 1, JIT_FAULT_UNMAPPED = 2, JIT_FAULT_ALIGN = 3, JIT_FAULT_UNDEF = 4 };
+enum { JIT_FAULT_BUS = 1, JIT_FAULT_UNMAPPED = 2, JIT_FAULT_ALIGN = 3, JIT_FAULT_UNDEF = 4,
+       JIT_FAULT_WATCH = 5 /* a watchpoint: the engine's own, never the guest's */ };
 
 /* The translation context a guest's translate() works in. */
 typedef struct jit_tcx {
@@ -96,7 +97,7 @@ typedef struct jit_guest {
  * bits set means the fast path (host = addr + addend) is allowed. Fetches
  * are never on a fast path: they use the read tag, and the physical page
  * word says whether execution is allowed. */
-enum { JIT_TLB_INVALID = 1, JIT_TLB_MMIO = 2, JIT_TLB_CODE = 4, JIT_TLB_NOEXEC = 8 };
+enum { JIT_TLB_INVALID = 1, JIT_TLB_MMIO = 2, JIT_TLB_CODE = 4, JIT_TLB_NOEXEC = 8, JIT_TLB_WATCH = 16 };
 typedef struct jit_tlb_entry {
     uint64_t read_tag, write_tag;
     uintptr_t addend;   /* host address minus guest virtual address */
@@ -138,7 +139,28 @@ struct jit_cpu {
     /* Scratch for the interpreter's values. */
     uint64_t *vals;
     uint32_t nvals;
+    /* Watchpoints (jit_watch_insert) and the last hit. */
+    struct jit_watch *watch;
+    unsigned nwatch;
+    bool watch_stop;         /* a watchpoint stopped the current run */
+    bool watch_step;         /* the next run first steps over the access */
+    bool watch_ignore;       /* stepping over it now */
+    uint64_t watch_addr;     /* the hit: the access's address and kind */
+    jit_access watch_access;
 };
+
+/* Watchpoints by virtual address (system mode): a data access by this CPU
+ * that overlaps [addr, addr + len) and is of a kind in `kinds` (bits
+ * 1 << JIT_READ, 1 << JIT_WRITE) stops jit_exec before the access, with
+ * LOOM_CPU_BREAKPOINT and the state at the start of the instruction;
+ * watch_addr and watch_access say what hit. The next jit_exec runs that
+ * instruction to its end, access included, before any watchpoint applies
+ * again. Accesses on a watched page take the slow path. User mode (no TLB)
+ * does not watch: jit_watch_insert returns LOOM_E_UNSUPPORTED there. */
+loom_err jit_watch_insert(jit_cpu *c, uint64_t addr, uint64_t len, unsigned kinds);
+/* Remove the watchpoint inserted with these arguments: LOOM_E_NOTFOUND
+ * when there is none. */
+loom_err jit_watch_remove(jit_cpu *c, uint64_t addr, uint64_t len, unsigned kinds);
 
 #define JIT_JUMP_CACHE_BITS 10
 

@@ -1,6 +1,7 @@
 /* Guest memory access outside native code: the soft TLB in system mode,
  * guest base plus address in user mode, the bus for MMIO, and detection of
  * stores into translated code. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine.h"
@@ -46,6 +47,57 @@ void jit_tlb_flush_page(jit_cpu *c, uint64_t vaddr)
 
 bool jit_page_has_code(const jit_cpu *c, uint64_t paddr);
 
+/* ---- Watchpoints ------------------------------------------------------------------ */
+
+typedef struct jit_watch {
+    uint64_t addr, len;
+    unsigned kinds;
+} jit_watch;
+
+loom_err jit_watch_insert(jit_cpu *c, uint64_t addr, uint64_t len, unsigned kinds)
+{
+    if (c->user_mode) return LOOM_E_UNSUPPORTED;
+    if (!len || !(kinds & (1u << JIT_READ | 1u << JIT_WRITE)) || addr + len - 1 < addr) return LOOM_E_INVAL;
+    jit_watch *w = realloc(c->watch, (c->nwatch + 1) * sizeof *w);
+    if (!w) return LOOM_E_NOMEM;
+    c->watch = w;
+    w[c->nwatch++] = (jit_watch){addr, len, kinds};
+    jit_tlb_flush(c); /* the watched pages' entries get JIT_TLB_WATCH */
+    return LOOM_OK;
+}
+
+loom_err jit_watch_remove(jit_cpu *c, uint64_t addr, uint64_t len, unsigned kinds)
+{
+    for (unsigned i = 0; i < c->nwatch; i++) {
+        jit_watch *w = &c->watch[i];
+        if (w->addr == addr && w->len == len && w->kinds == kinds) {
+            c->watch[i] = c->watch[--c->nwatch];
+            jit_tlb_flush(c);
+            return LOOM_OK;
+        }
+    }
+    return LOOM_E_NOTFOUND;
+}
+
+void jit_watch_free(jit_cpu *c)
+{
+    free(c->watch);
+    c->watch = NULL;
+    c->nwatch = 0;
+}
+
+/* Does [addr, addr + len) of access kind acc (or any kind: acc < 0) touch a
+ * watchpoint? */
+static bool watched(const jit_cpu *c, uint64_t addr, uint64_t len, int acc)
+{
+    for (unsigned i = 0; i < c->nwatch; i++) {
+        const jit_watch *w = &c->watch[i];
+        if (acc >= 0 && !(w->kinds & (1u << acc))) continue;
+        if (w->addr <= addr + len - 1 && addr <= w->addr + w->len - 1) return true;
+    }
+    return false;
+}
+
 /* Fill the entry for vaddr; false with *f on a translation fault. */
 static bool tlb_fill(jit_cpu *c, uint64_t vaddr, jit_access acc, unsigned mmu, jit_fault *f)
 {
@@ -68,6 +120,9 @@ static bool tlb_fill(jit_cpu *c, uint64_t vaddr, jit_access acc, unsigned mmu, j
     e->read_tag = (prot & 5) ? vpage | (dmi && (d.rights & LOOM_DMI_READ) ? 0 : JIT_TLB_MMIO) : JIT_TLB_INVALID;
     if ((prot & 5) == 4) e->read_tag |= JIT_TLB_MMIO; /* execute-only: data reads take the slow path */
     e->write_tag = (prot & 2) ? vpage | (dmi && (d.rights & LOOM_DMI_WRITE) ? 0 : JIT_TLB_MMIO) : JIT_TLB_INVALID;
+    /* Accesses to a watched page take the slow path, which checks. */
+    if (c->nwatch && watched(c, vpage, ~pm + 1, JIT_READ)) e->read_tag |= JIT_TLB_WATCH;
+    if (c->nwatch && watched(c, vpage, ~pm + 1, JIT_WRITE)) e->write_tag |= JIT_TLB_WATCH;
     /* Stores to a page with translated code take the slow path, which
      * invalidates that code. */
     if ((prot & 2) && jit_page_has_code(c, ppage)) e->write_tag |= JIT_TLB_CODE;
@@ -158,6 +213,10 @@ static bool access_bytes(jit_cpu *c, uint64_t addr, uint8_t *buf, unsigned size,
     uint64_t tag;
     jit_tlb_entry *e = lookup(c, addr, acc, mmu, f, &tag);
     if (!e) return false;
+    if ((tag & JIT_TLB_WATCH) && acc != JIT_FETCH && !c->watch_ignore && watched(c, addr, size, (int)acc)) {
+        f->kind = JIT_FAULT_WATCH;
+        return false;
+    }
     uint64_t paddr = (e->paddr & pm) | (addr & ~pm);
     if (tag & JIT_TLB_MMIO) return bus_access(c, paddr, buf, size, acc == JIT_WRITE, f);
     uint8_t *host = (uint8_t *)(uintptr_t)(addr + e->addend);

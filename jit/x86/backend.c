@@ -162,7 +162,7 @@ typedef struct x86_desc {
 static void slow_fault(jit_cpu *c, const x86_desc *d, const jit_fault *f)
 {
     c->guest->restore(c, d->pc, d->extra);
-    c->guest->raise_fault(c, f);
+    jit_deliver_fault(c, f);
     c->raised = 3; /* the instruction did not retire */
 }
 

@@ -324,6 +324,53 @@ static void test_jit_fault_in_block_is_precise(void **st)
     rig_free(&r);
 }
 
+/* Watchpoints: the run stops before a watched access, at its instruction,
+ * and the next run carries out that access and goes on; reads and writes
+ * are told apart; every instruction retires once. */
+static void test_jit_watchpoints_stop_before_the_access(void **st)
+{
+    const uint32_t prog[] = {
+        E(TOY_LI, 3, 0, 0, 0x2000), E(TOY_LI, 1, 0, 0, 7), E(TOY_LI, 2, 0, 0, 3), E(TOY_LI, 6, 0, 0, 0),
+        E(TOY_ST, 1, 3, 0, 4),    /* 4: mem32[0x2004] = r1 */
+        E(TOY_LD, 4, 3, 0, 8),    /* 5: r4 = mem32[0x2008] */
+        E(TOY_ADDI, 1, 1, 0, 1), E(TOY_ADDI, 2, 2, 0, -1), E(TOY_BNE, 0, 2, 6, -5), E(TOY_HALT, 0, 0, 0, 0),
+    };
+    rig r;
+    rig_new(&r, prog, 10);
+    jit_cpu *c = &r.s->jc;
+    const unsigned W = 1u << JIT_WRITE, R = 1u << JIT_READ;
+    assert_int_equal(jit_watch_insert(c, 0x2004, 4, W), LOOM_OK);
+    assert_int_equal(loom_cpu_run(r.cpu, 1000), LOOM_CPU_BREAKPOINT);
+    assert_int_equal(r.s->pc, RAM_BASE + 4 * 4);
+    assert_int_equal(c->watch_addr, 0x2004);
+    assert_int_equal(c->watch_access, JIT_WRITE);
+    assert_int_equal(loom_get_le(r.ram + 0x2004 - RAM_BASE, 4), 0); /* not yet */
+    assert_int_equal(loom_cpu_insns(r.cpu), 4);
+    /* Again: the store happens, the loop comes round to it once more. */
+    assert_int_equal(loom_cpu_run(r.cpu, 1000), LOOM_CPU_BREAKPOINT);
+    assert_int_equal(r.s->pc, RAM_BASE + 4 * 4);
+    assert_int_equal(loom_get_le(r.ram + 0x2004 - RAM_BASE, 4), 7);
+    assert_int_equal(r.s->r[1], 8);
+    /* A write watchpoint ignores loads; a read watchpoint on one byte of
+     * the loaded word stops the load. */
+    assert_int_equal(jit_watch_remove(c, 0x2004, 4, W), LOOM_OK);
+    assert_int_equal(jit_watch_remove(c, 0x2004, 4, W), LOOM_E_NOTFOUND);
+    assert_int_equal(jit_watch_insert(c, 0x2008, 4, W), LOOM_OK);
+    assert_int_equal(jit_watch_insert(c, 0x200a, 1, R), LOOM_OK);
+    assert_int_equal(loom_cpu_run(r.cpu, 1000), LOOM_CPU_BREAKPOINT);
+    assert_int_equal(r.s->pc, RAM_BASE + 5 * 4);
+    assert_int_equal(c->watch_access, JIT_READ);
+    assert_int_equal(c->watch_addr, 0x2008);
+    assert_int_equal(loom_get_le(r.ram + 0x2004 - RAM_BASE, 4), 8);
+    assert_int_equal(jit_watch_remove(c, 0x200a, 1, R), LOOM_OK);
+    assert_int_equal(loom_cpu_run(r.cpu, 1000), LOOM_CPU_HALT);
+    assert_int_equal(r.s->r[2], 0);
+    assert_int_equal(loom_get_le(r.ram + 0x2004 - RAM_BASE, 4), 9);
+    assert_int_equal(loom_cpu_insns(r.cpu), 4 + 3 * 5 + 1);
+    assert_int_equal(jit_watch_insert(c, 0x2000, 0, W), LOOM_E_INVAL);
+    rig_free(&r);
+}
+
 static void test_jit_unhandled_fault_stops_the_run_with_pc(void **st)
 {
     const uint32_t prog[] = {E(TOY_LUI, 3, 0, 0, 0x7000), E(TOY_ST, 1, 3, 0, 8), E(TOY_HALT, 0, 0, 0, 0)};
@@ -1029,6 +1076,7 @@ int main(void)
     cmocka_unit_test_setup(test_jit_budget_stops_exactly_inside_a_block, setup),                          \
     cmocka_unit_test_setup(test_jit_fault_in_block_is_precise, setup),                                    \
     cmocka_unit_test_setup(test_jit_unhandled_fault_stops_the_run_with_pc, setup),                        \
+    cmocka_unit_test_setup(test_jit_watchpoints_stop_before_the_access, setup),                           \
     cmocka_unit_test_setup(test_jit_helper_raise_is_precise, setup),                                      \
     cmocka_unit_test_setup(test_jit_store_into_running_block_takes_effect, setup),                        \
     cmocka_unit_test_setup(test_jit_store_into_other_block_retranslates_it, setup),                       \
