@@ -126,6 +126,11 @@ same() {
         [ "$status" -lt 128 ] || [ "$tries" -ge 3 ] && break
     done
     local want=$status
+    if [ "$want" -ge 128 ] && [ -n "${PLAIN:-}" ]; then
+        # A program that should end normally: the reference is unusable.
+        echo "NOTE: $label: qemu-arm died $tries times (status $want), nothing to compare with"
+        return 0
+    fi
     cp "$TMP/$name.qemu.out" "$TMP/$name.want"
     loom_run "$prog" "$name" "${opts[@]}" "${QEMU_OPTS[@]}" "$@" || return 0
     compare "$label" "$name" "$want"
@@ -178,7 +183,7 @@ run_prog() {
     local name=$prog-$state-$link$suffix
     local label="$prog.c ($state, $link${suffix:+, ${suffix#-}})"
     [ "$prog" = ipc ] && IPC_LOGS+=("$TMP/$name.err" "$TMP/$name.qemu.err")
-    same "$prog" "$label" "$name" "$@" -- "$bin"
+    PLAIN=1 same "$prog" "$label" "$name" "$@" -- "$bin"
 }
 
 # ---- Every build on the native back end, a sample on the interpreter ----------------
