@@ -311,10 +311,8 @@ static int64_t pselect_common(sc *c, bool t64)
 {
     struct timespec ts, *tsp = NULL;
     if (A(4)) {
-        uint8_t *p;
-        GET(p, A(4), t64 ? 16 : 8);
-        ts.tv_sec = t64 ? (time_t)get64(p) : (int32_t)get32(p);
-        ts.tv_nsec = (int32_t)get32(p + (t64 ? 8 : 4));
+        int64_t e = user_get_timespec(c, A(4), &ts, t64);
+        if (e) return e;
         tsp = &ts;
     }
     sigset_t hs, *hsp = NULL;
@@ -325,12 +323,7 @@ static int64_t pselect_common(sc *c, bool t64)
         if (get32(d)) {
             uint8_t *m;
             GET(m, get32(d), 8);
-            uint64_t want = get64(m);
-            sigemptyset(&hs);
-            for (int sig = 1; sig <= 64; sig++)
-                if ((want >> (sig - 1) & 1) && sig != SIGSEGV && sig != SIGBUS && sig != SIGILL && sig != SIGFPE &&
-                    sig != SIGTRAP)
-                    sigaddset(&hs, sig);
+            user_host_sigset(&hs, get64(m));
             hsp = &hs;
         }
     }

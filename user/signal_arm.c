@@ -161,7 +161,7 @@ static void set_host_action(int sig, uint32_t handler)
     sigaction(sig, &sa, NULL);
 }
 
-static void host_set(sigset_t *hs, uint64_t mask)
+void user_host_sigset(sigset_t *hs, uint64_t mask)
 {
     sigemptyset(hs);
     mask &= ~HOST_UNBLOCKABLE;
@@ -173,7 +173,7 @@ static void host_set(sigset_t *hs, uint64_t mask)
 static void mirror_mask(const user_thread *t)
 {
     sigset_t hs;
-    host_set(&hs, t->sigmask);
+    user_host_sigset(&hs, t->sigmask);
     pthread_sigmask(SIG_SETMASK, &hs, NULL);
 }
 
@@ -668,7 +668,7 @@ int64_t sys_rt_sigsuspend(sc *c)
     collect(t);
     user_sigq *q;
     if (!next_signal(t, &q)) {
-        host_set(&hs, want);
+        user_host_sigset(&hs, want);
         user_unlock(U);
         sigsuspend(&hs);
         user_lock(U);
@@ -688,7 +688,7 @@ int64_t sys_rt_sigsuspend(sc *c)
 int64_t sys_pause(sc *c)
 {
     sigset_t hs;
-    host_set(&hs, c->t->sigmask);
+    user_host_sigset(&hs, c->t->sigmask);
     user_unlock(U);
     sigsuspend(&hs);
     user_lock(U);
@@ -733,14 +733,12 @@ static int64_t sigtimedwait_common(sc *c, bool t64)
     }
     struct timespec ts, *tsp = NULL;
     if (A(2)) {
-        uint8_t *p;
-        GET(p, A(2), t64 ? 16 : 8);
-        ts.tv_sec = t64 ? (time_t)get64(p) : (int32_t)get32(p);
-        ts.tv_nsec = (int32_t)get32(p + (t64 ? 8 : 4));
+        int64_t e = user_get_timespec(c, A(2), &ts, t64);
+        if (e) return e;
         tsp = &ts;
     }
     sigset_t hs;
-    host_set(&hs, want);
+    user_host_sigset(&hs, want);
     siginfo_t si;
     int r = BLOCKING(sigtimedwait(&hs, &si, tsp));
     if (r < 0) return -errno;

@@ -81,6 +81,13 @@ int64_t sys_getitimer(sc *c);
 int64_t sys_pause(sc *c);
 /* Host siginfo to the guest's 32-bit layout. */
 void user_siginfo_from_host(uint8_t *g, const siginfo_t *si);
+/* A guest signal mask (bit sig-1) as a host set, without the signals the
+ * host never blocks (Loom's own faults, SIGKILL, SIGSTOP). */
+void user_host_sigset(sigset_t *hs, uint64_t mask);
+
+/* syscall_arm.c: a guest struct timespec (t64: the 64-bit time layout) at
+ * addr; 0 or -EFAULT. */
+int64_t user_get_timespec(sc *c, uint32_t addr, struct timespec *ts, bool t64);
 
 /* proc_arm.c */
 int64_t sys_clone(sc *c);

@@ -205,7 +205,7 @@ static int64_t put_timespec(sc *c, uint32_t addr, const struct timespec *ts, boo
     return 0;
 }
 
-static int64_t get_timespec(sc *c, uint32_t addr, struct timespec *ts, bool t64)
+int64_t user_get_timespec(sc *c, uint32_t addr, struct timespec *ts, bool t64)
 {
     uint8_t *p;
     if (t64) {
@@ -251,7 +251,7 @@ static int64_t sys_gettimeofday(sc *c)
 static int64_t sleep_common(sc *c, clockid_t clk, int flags, uint32_t req, uint32_t rem, bool t64)
 {
     struct timespec r, left = {0, 0};
-    int64_t e = get_timespec(c, req, &r, t64);
+    int64_t e = user_get_timespec(c, req, &r, t64);
     if (e) return e;
     int err = BLOCKING(clock_nanosleep(clk, flags, &r, &left));
     if (err == EINTR && rem && !(flags & TIMER_ABSTIME)) put_timespec(c, rem, &left, t64);
@@ -649,7 +649,7 @@ static int64_t ppoll_common(sc *c, bool t64)
     if (!p) return -EFAULT;
     struct timespec ts, *tsp = NULL;
     if (A(2)) {
-        int64_t e = get_timespec(c, A(2), &ts, t64);
+        int64_t e = user_get_timespec(c, A(2), &ts, t64);
         if (e) return e;
         tsp = &ts;
     }
@@ -658,12 +658,7 @@ static int64_t ppoll_common(sc *c, bool t64)
         /* ppoll's mask, as the host's (it mirrors the guest's). */
         uint8_t *m;
         GET(m, A(3), 8);
-        uint64_t want = get64(m);
-        sigemptyset(&hs);
-        for (int sig = 1; sig <= 64; sig++)
-            if ((want >> (sig - 1) & 1) && sig != SIGSEGV && sig != SIGBUS && sig != SIGILL && sig != SIGFPE &&
-                sig != SIGTRAP)
-                sigaddset(&hs, sig);
+        user_host_sigset(&hs, get64(m));
         hsp = &hs;
     }
     int64_t r = host_ret(BLOCKING(ppoll(p, A(1), tsp, hsp)));

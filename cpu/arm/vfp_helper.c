@@ -632,6 +632,12 @@ static bool fast_other(arm_state *s, unsigned op, bool dp, unsigned d, unsigned 
     }
 }
 
+/* An instruction's context: FPSCR's controls, no flags raised yet. */
+static fpctx fpctx_of(const arm_state *s)
+{
+    return (fpctx){.fpscr = s->fpscr, .exc = 0, .fe_mode = fe_modes[s->fpscr >> FPSCR_RMODE_SHIFT & 3]};
+}
+
 uint64_t arm_vfp_helper(jit_cpu *c, uint64_t op64, uint64_t d64, uint64_t n64, uint64_t m64, uint64_t imm64)
 {
     {
@@ -653,7 +659,7 @@ uint64_t arm_vfp_helper(jit_cpu *c, uint64_t op64, uint64_t d64, uint64_t n64, u
     fmt f = dp ? F64 : F32;
     /* The host's state, put back on the way out. */
     unsigned host_csr = _mm_getcsr();
-    fpctx x = {.fpscr = s->fpscr, .exc = 0, .fe_mode = fe_modes[s->fpscr >> FPSCR_RMODE_SHIFT & 3]};
+    fpctx x = fpctx_of(s);
     uint64_t vd = get_reg(s, dp, d), vn = get_reg(s, dp, n), vm = get_reg(s, dp, m), p;
     switch (op) {
     case VFP_ADD: set_reg(s, dp, d, fp_binop(&x, H_ADD, f, vn, vm)); break;
@@ -728,7 +734,7 @@ uint64_t arm_vfp_checked(jit_cpu *c, uint64_t arg, uint64_t a, uint64_t b, uint6
     bool dp = arg & VFP_DP;
     fmt f = dp ? F64 : F32;
     unsigned host_csr = _mm_getcsr();
-    fpctx x = {.fpscr = s->fpscr, .exc = 0, .fe_mode = fe_modes[s->fpscr >> FPSCR_RMODE_SHIFT & 3]};
+    fpctx x = fpctx_of(s);
     uint64_t r;
     switch (op) {
     case VFP_ADD: r = fp_binop(&x, H_ADD, f, a, b); break;

@@ -696,6 +696,24 @@ static void gen_adc_like(gen *g, ir_val v, bool result_flag, x86_cc flag)
     else x86_mov_rr(b, sz, d, X86_RAX);
 }
 
+/* Cold code around a call: the live values in caller-saved registers
+ * (but `keep`, which the call fills) go to their slots and come back. */
+static uint32_t cold_save(gen *g, x86_buf *c, int keep)
+{
+    uint32_t saved = 0;
+    for (int r = 0; r < 16; r++)
+        if (g->owner[r] && caller_saved(r) && r != keep) saved |= 1u << r;
+    for (int r = 0; r < 16; r++)
+        if (saved & (1u << r)) x86_mov_mr(c, 64, slot(g->owner[r]), r);
+    return saved;
+}
+
+static void cold_restore(gen *g, x86_buf *c, uint32_t saved)
+{
+    for (int r = 0; r < 16; r++)
+        if (saved & (1u << r)) x86_mov_rm(c, 64, r, slot(g->owner[r]));
+}
+
 /* The soft-TLB probe (system mode) or guest base (user mode), inline; the
  * slow path is cold code. Leaves the host address in RAX... for the fast
  * path to use, or jumps to the slow path. */
@@ -823,11 +841,7 @@ static void gen_mem(gen *g, ir_val v)
         if (to_slow) add_fixup(g, to_slow, false, FIX_COLD, at);
         if (misaligned) add_fixup(g, misaligned, false, FIX_COLD, at);
         for (unsigned k = 0; k < g->npend; k++) write_back(g, c, &g->pend[k]);
-        uint32_t saved = 0;
-        for (int r = 0; r < 16; r++)
-            if (g->owner[r] && caller_saved(r) && r != rd) saved |= 1u << r;
-        for (int r = 0; r < 16; r++)
-            if (saved & (1u << r)) x86_mov_mr(c, 64, slot(g->owner[r]), r);
+        uint32_t saved = cold_save(g, c, rd);
         /* Arguments: c, desc, addr, value. ra/rv may be argument registers:
          * read them from where they were saved. */
         int src_a = (saved >> ra) & 1 ? -1 : ra, src_v = rv >= 0 && ((saved >> rv) & 1) ? -1 : rv;
@@ -842,8 +856,7 @@ static void gen_mem(gen *g, ir_val v)
         x86_movabs(c, X86_RSI, (uint64_t)(uintptr_t)d);
         emit_call(c, is_store ? (const void *)slow_store : (const void *)slow_load);
         if (!is_store) x86_mov_rr(c, 64, rd, X86_RAX);
-        for (int r = 0; r < 16; r++)
-            if (saved & (1u << r)) x86_mov_rm(c, 64, r, slot(g->owner[r]));
+        cold_restore(g, c, saved);
         check_raised(g, c);
         /* A store that hit translated code ends the block after this
          * instruction: checked at the next instruction start. */
@@ -981,11 +994,7 @@ static void gen_fp(gen *g, ir_val v)
         /* Cold: the helper gives the guest's result (and flags). */
         x86_buf *c = &g->cold;
         add_fixup(g, special, false, FIX_COLD, (uint32_t)x86_buf_len(c));
-        uint32_t saved = 0;
-        for (int r = 0; r < 16; r++)
-            if (g->owner[r] && caller_saved(r) && r != d) saved |= 1u << r;
-        for (int r = 0; r < 16; r++)
-            if (saved & (1u << r)) x86_mov_mr(c, 64, slot(g->owner[r]), r);
+        uint32_t saved = cold_save(g, c, d);
         /* ra and rb are never RDX or RCX (scratch), and are read before
          * RSI and RDI are written. */
         x86_mov_rr(c, 64, X86_RDX, ra);
@@ -995,8 +1004,7 @@ static void gen_fp(gen *g, ir_val v)
         x86_mov_ri(c, 32, X86_RSI, ir_fp_checked_arg(i));
         emit_call(c, (const void *)g->g->helpers[i->aux].fn);
         x86_mov_rr(c, sz, d, X86_RAX);
-        for (int r = 0; r < 16; r++)
-            if (saved & (1u << r)) x86_mov_rm(c, 64, r, slot(g->owner[r]));
+        cold_restore(g, c, saved);
         uint8_t *j = x86_jmp_fwd(c);
         add_fixup(g, j, true, FIX_HOT, back);
     }

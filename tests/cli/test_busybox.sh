@@ -32,16 +32,16 @@ done
 
 CACHE=$(cd "$(dirname "$LOOM")" && pwd)/test-cache/busybox-armhf
 mkdir -p "$CACHE" || exit 1
-BB=$CACHE/root/bin/busybox
+BB=$CACHE/unpacked/bin/busybox
 if [ ! -x "$BB" ]; then
-    rm -rf "$CACHE/root" "$CACHE"/*.deb
+    rm -rf "$CACHE/unpacked" "$CACHE"/*.deb
     if ! (cd "$CACHE" && apt-get download -q busybox-static:armhf) >"$CACHE/download.log" 2>&1; then
         echo "SKIP: cannot fetch busybox-static:armhf (apt needs the armhf architecture, which scripts/setup adds, and the network):"
         grep -E '^(E|W):' "$CACHE/download.log" | head -3
         exit 0
     fi
     deb=$(ls "$CACHE"/busybox-static_*_armhf.deb 2>/dev/null | head -1)
-    if [ -z "$deb" ] || ! dpkg-deb -x "$deb" "$CACHE/root"; then
+    if [ -z "$deb" ] || ! dpkg-deb -x "$deb" "$CACHE/unpacked"; then
         echo "FAIL: cannot unpack the busybox-static package ($deb)"
         exit 1
     fi
@@ -73,15 +73,15 @@ run_in() {
     status=$?
 }
 
-# same NAME INPUT ARGS...: `busybox ARGS` in $TMP/work under qemu-arm and
-# Loom, stdin from INPUT ($TMP/work/INPUT, or /dev/null for -).
+# same NAME INPUT ARGS...: `busybox ARGS` in $TMP/files under qemu-arm and
+# Loom, stdin from INPUT ($TMP/files/INPUT, or /dev/null for -).
 same() {
     local name=$1 input=$2
     shift 2
-    [ "$input" = - ] && input=/dev/null || input=$TMP/work/$input
-    run_in "$TMP/work" "$input" "$name.qemu" qemu-arm -cpu cortex-a15 "$BB" "$@"
+    [ "$input" = - ] && input=/dev/null || input=$TMP/files/$input
+    run_in "$TMP/files" "$input" "$name.qemu" qemu-arm -cpu cortex-a15 "$BB" "$@"
     local want=$status
-    run_in "$TMP/work" "$input" "$name" "$LOOM" user arm "$BB" "$@"
+    run_in "$TMP/files" "$input" "$name" "$LOOM" user arm "$BB" "$@"
     checks=$((checks + 1))
     if [ "$status" -ne "$want" ]; then
         fail "busybox $*: exit status $status, qemu-arm gives $want; stderr: $(head -c 300 "$TMP/$name.err")"
@@ -99,8 +99,8 @@ fi
 
 # ---- The input: text and a small tree with fixed times ------------------------------
 
-mkdir -p "$TMP/work/tree/a/b" "$TMP/work/tree/c"
-cd "$TMP/work" || exit 1
+mkdir -p "$TMP/files/tree/a/b" "$TMP/files/tree/c"
+cd "$TMP/files" || exit 1
 parity=(even odd odd)
 for ((i = 0; i < 2000; i++)); do
     printf '%05d line %d %s\n' $(((i * 7919) % 2000)) "$i" "${parity[i % 3]}"
@@ -156,9 +156,9 @@ for who in qemu loom; do
     checks=$((checks + 1))
     mkdir -p "x-$who"
     if [ "$who" = qemu ]; then
-        run_in "$TMP/work" /dev/null "tar-x-$who" qemu-arm -cpu cortex-a15 "$BB" tar xf tree.tar -C "x-$who"
+        run_in "$TMP/files" /dev/null "tar-x-$who" qemu-arm -cpu cortex-a15 "$BB" tar xf tree.tar -C "x-$who"
     else
-        run_in "$TMP/work" /dev/null "tar-x-$who" "$LOOM" user arm "$BB" tar xf tree.tar -C "x-$who"
+        run_in "$TMP/files" /dev/null "tar-x-$who" "$LOOM" user arm "$BB" tar xf tree.tar -C "x-$who"
     fi
     if [ "$status" -ne 0 ]; then
         fail "busybox tar xf under $who: exit status $status: $(head -c 300 "$TMP/tar-x-$who.err")"
