@@ -26,6 +26,7 @@ struct jit_engine {
     jit_backend backend;
     bool verify;
     bool no_chain;
+    FILE *perf_map; /* LOOM_JIT_PERFMAP: where each block's code is in the code cache */
     jit_block *table[1u << HASH_BITS];
     page_entry *pages[1u << PAGE_HASH_BITS];
     size_t bytes;
@@ -64,6 +65,15 @@ loom_err jit_engine_new(loom_sim *sim, const jit_guest *g, jit_backend backend, 
     e->verify = v && *v && *v != '0';
     const char *nc = getenv("LOOM_JIT_NOCHAIN");
     e->no_chain = nc && *nc && *nc != '0';
+    const char *pm = getenv("LOOM_JIT_PERFMAP");
+    if (pm && *pm && *pm != '0') {
+        /* perf report shows samples in generated code as offsets into
+         * memfd:loom-jit; this file says which guest block each one is. */
+        char path[64];
+        snprintf(path, sizeof path, "/tmp/loom-jit-%ld.map", (long)getpid());
+        e->perf_map = fopen(path, "a");
+        if (e->perf_map) setvbuf(e->perf_map, NULL, _IOLBF, 0);
+    }
     ir_block_init(&e->scratch);
     if (backend == JIT_BACKEND_X86) {
         loom_err err = jit_x86_cache_new(64u << 20, &e->x86);
@@ -135,6 +145,7 @@ void jit_engine_free(jit_engine *e)
 {
     if (!e) return;
     flush_now(e);
+    if (e->perf_map) fclose(e->perf_map);
     free(e->zombies);
     free(e->by_code);
     free(e->cpus);
@@ -476,7 +487,11 @@ static jit_block *translate_block(jit_cpu *c, uint64_t pc, uint64_t flags, uint3
              * instruction fails there, not in a guest. */
             loom_cpu_fault(c->cpu, pc, "internal: the x86-64 back end emitted undecodable code");
             jit_x86_disassemble(tb->code, tb->code_len, loom_log_stream(e->sim));
-        } else if (loom_log_enabled(e->sim, LOOM_LOG_OUT_ASM)) {
+        } else if (e->perf_map) {
+            fprintf(e->perf_map, "%zx %x guest_0x%llx\n", jit_x86_cache_offset(e->x86, tb->code), tb->code_len,
+                    (unsigned long long)pc);
+        }
+        if (tb->code && loom_log_enabled(e->sim, LOOM_LOG_OUT_ASM)) {
             loom_log(e->sim, LOOM_LOG_OUT_ASM, "OUT: pc 0x%llx, %u bytes at %p\n", (unsigned long long)pc,
                      tb->code_len, tb->code);
             jit_x86_disassemble(tb->code, tb->code_len, loom_log_stream(e->sim));

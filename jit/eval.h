@@ -136,6 +136,13 @@ static inline bool ir_eval(const ir_insn *i, ir_type ta, uint64_t a, uint64_t b,
         *out = r;
         return true;
     }
+    case IR_OVFSUB: {
+        uint64_t ma = ir_mask(ta);
+        unsigned bits = ir_type_bits(ta);
+        uint64_t d = (a - b) & ma;
+        *out = (((a ^ b) & (a ^ d)) >> (bits - 1)) & 1;
+        return true;
+    }
     case IR_SETCC: *out = ir_cond_eval((ir_cond)i->aux, ta, a, b); return true;
     case IR_SELECT: r = a ? b : c; break;
     case IR_ZEXT: r = i->aux == 32 ? (uint32_t)a : i->aux == 16 ? (uint16_t)a : (uint8_t)a; break;

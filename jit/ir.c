@@ -206,7 +206,7 @@ const char *ir_verify(const ir_block *b, char *msg, size_t len)
         case IR_SAR: case IR_ROR:
             if (!is_int(t) || ta != t || tb != t) { snprintf(msg, len, "v%u (%s): operands must both be %s", v, ir_op_names[i->op], t == IR_I64 ? "i64" : "i32"); res = msg; }
             break;
-        case IR_ADC: case IR_CARRY: case IR_OVF:
+        case IR_ADC: case IR_CARRY: case IR_OVF: case IR_OVFSUB:
             if (!is_int(ta) || ta != tb || (i->c && b->insns[i->c].type != IR_I32)) { snprintf(msg, len, "v%u (%s): mismatched operand types", v, ir_op_names[i->op]); res = msg; }
             break;
         case IR_FADD: case IR_FSUB: case IR_FMUL: case IR_FDIV:

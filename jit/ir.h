@@ -67,6 +67,7 @@ typedef enum ir_rmw { IR_RMW_XCHG, IR_RMW_ADD, IR_RMW_AND, IR_RMW_OR, IR_RMW_XOR
     X(ADC, "adc")           /* a + b + c (c is 0 or 1) */                      \
     X(CARRY, "carry")       /* carry out of a + b + c (c 0/1; IR_NONE = 0) */  \
     X(OVF, "ovf")           /* signed overflow of a + b + c */                 \
+    X(OVFSUB, "ovfsub")     /* signed overflow of a - b (the optimizer's form) */ \
     X(SETCC, "setcc")       /* aux = cond: a cond b -> i32 0/1 */              \
     X(SELECT, "select")     /* a != 0 ? b : c */                              \
     X(ZEXT, "zext")         /* aux = source bits: 8, 16, 32 */                \

@@ -103,9 +103,30 @@ static ir_val simplify(ir_block *b, ir_val v)
         uint64_t kc = 0;
         if (!i->c || is_const(b, i->c, &kc)) {
             if (kc == 0 && ((cb && kb == 0) || (ca && ka == 0))) { make_const(i, 0); return 0; }
+            /* a + ~x + 1 is a - x: its carry is "a >= x unsigned" and its
+             * overflow that of the subtraction, each one host compare
+             * (and the NOT dies). */
+            if (kc == 1 && b->insns[i->b].op == IR_NOT) {
+                i->b = b->insns[i->b].a;
+                i->c = 0;
+                if (i->op == IR_CARRY) {
+                    i->op = IR_SETCC;
+                    i->aux = IR_GEU;
+                } else {
+                    i->op = IR_OVFSUB;
+                }
+            }
         }
         break;
     }
+    case IR_SETCC:
+        /* (a - x) == 0 is a == x. */
+        if ((i->aux == IR_EQ || i->aux == IR_NE) && cb && kb == 0 && b->insns[i->a].op == IR_SUB) {
+            const ir_insn *s = &b->insns[i->a];
+            i->a = s->a;
+            i->b = s->b;
+        }
+        break;
     case IR_ADC: {
         uint64_t kc;
         if (is_const(b, i->c, &kc) && kc == 0) {

@@ -583,14 +583,15 @@ static void a32_ldst_dual(jit_tcx *t, const a32_insn *d)
     a32_addr a = address(t, d, extra_offset(t, d));
     ir_val a2 = ir_add(b, a.addr, k32(b, 4));
     if (load) {
+        /* The second word is aligned when the first is. */
         ir_val v1 = arm_load_a(b, IR_I32, a.addr, 4);
-        ir_val v2 = arm_load_a(b, IR_I32, a2, 4);
+        ir_val v2 = ir_load(b, IR_I32, a2, 4, false, false, ARM_MMU_IDX);
         if (a.wb_val) set_reg(b, d->rn, a.wb_val);
         set_reg(b, rt, v1);
         set_reg(b, rt + 1, v2);
     } else {
         arm_store_a(b, a.addr, reg(t, d, rt), 4);
-        arm_store_a(b, a2, reg(t, d, rt + 1), 4);
+        ir_store(b, a2, reg(t, d, rt + 1), 4, false, ARM_MMU_IDX);
         if (a.wb_val) set_reg(b, d->rn, a.wb_val);
     }
 }
@@ -611,9 +612,12 @@ static void a32_ldm_stm(jit_tcx *t, const a32_insn *d)
     unsigned k = 0;
     for (unsigned r = 0; r < 16; r++) {
         if (!(list & (1u << r))) continue;
+        /* Only the first access checks alignment: the others are at
+         * multiples of 4 from it. */
         ir_val a = k ? ir_add(b, addr, k32(b, 4 * k)) : addr;
-        if (d->l) vals[r] = arm_load_a(b, IR_I32, a, 4);
-        else arm_store_a(b, a, reg(t, d, r), 4); /* the base stores its original value */
+        if (d->l) vals[r] = k ? ir_load(b, IR_I32, a, 4, false, false, ARM_MMU_IDX) : arm_load_a(b, IR_I32, a, 4);
+        else if (k) ir_store(b, a, reg(t, d, r), 4, false, ARM_MMU_IDX); /* the base stores its original value */
+        else arm_store_a(b, a, reg(t, d, r), 4);
         k++;
     }
     /* Every access is done: now the registers (a loaded base wins over

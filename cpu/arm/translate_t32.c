@@ -771,15 +771,16 @@ static void t32_ldst_dual(jit_tcx *t, const t32_insn *d)
     ir_val oa = u ? ir_add(b, base, k32(b, imm)) : ir_sub(b, base, k32(b, imm));
     ir_val addr = p ? oa : base, a2 = ir_add(b, addr, k32(b, 4));
     if (load) {
+        /* The second word is aligned when the first is. */
         ir_val v1 = arm_load_a(b, IR_I32, addr, 4);
-        ir_val v2 = arm_load_a(b, IR_I32, a2, 4);
+        ir_val v2 = ir_load(b, IR_I32, a2, 4, false, false, ARM_MMU_IDX);
         if (w) set_reg(b, rn, oa);
         set_reg(b, rt, v1);
         set_reg(b, rt2, v2);
     } else {
         if (rn == 15) { t32_undef(t, d); return; }
         arm_store_a(b, addr, reg(t, d, rt), 4);
-        arm_store_a(b, a2, reg(t, d, rt2), 4);
+        ir_store(b, a2, reg(t, d, rt2), 4, false, ARM_MMU_IDX);
         if (w) set_reg(b, rn, oa);
     }
 }

@@ -106,7 +106,10 @@ static bool vldm_vstm(const vfp_insn *v)
     ir_val val[64];
     for (unsigned i = 0; i < words; i++) {
         ir_val a = i ? ir_add(b, addr, k32(b, 4 * i)) : addr;
-        if (load) val[i] = arm_load_a(b, IR_I32, a, 4);
+        /* Only the first access checks alignment: the others are at
+         * multiples of 4 from it. */
+        if (load) val[i] = i ? ir_load(b, IR_I32, a, 4, false, false, ARM_MMU_IDX) : arm_load_a(b, IR_I32, a, 4);
+        else if (i) ir_store(b, a, ir_get(b, IR_I32, soff(first + i)), 4, false, ARM_MMU_IDX);
         else arm_store_a(b, a, ir_get(b, IR_I32, soff(first + i)), 4);
     }
     if (wb) ir_set(b, ARM_REG(rn), up ? ir_add(b, base, k32(b, imm8 * 4)) : ir_sub(b, base, k32(b, imm8 * 4)));

@@ -140,6 +140,7 @@ loom_err jit_x86_cache_adopt(x86_cache *x, int fd)
 
 void jit_x86_cache_reset(x86_cache *x) { x->used = x->reset_to; }
 size_t jit_x86_cache_used(const x86_cache *x) { return x->used; }
+size_t jit_x86_cache_offset(const x86_cache *x, const void *code) { return (size_t)((const uint8_t *)code - x->rx); }
 
 uint64_t jit_x86_run(x86_cache *x, jit_cpu *c, void *code)
 {
@@ -266,6 +267,8 @@ typedef struct gen {
     uint8_t *in_slot; /* the value's spill slot holds it */
     uint32_t *last;   /* last use */
     uint16_t *pins;   /* pending SETs holding the value */
+    uint8_t *final;   /* SETs no later SET in the block overlaps: written at once */
+    uint8_t *folded;  /* user mode: ADDs of a constant computed by the one access using them */
     ir_val owner[16];
     uint32_t locked;  /* registers the current instruction must keep */
     pending_set pend[MAX_PENDING];
@@ -343,6 +346,8 @@ static void release(gen *g, int r)
 
 static bool dead(const gen *g, ir_val v) { return g->last[v] <= g->pos && !g->pins[v]; }
 
+static void flush_value(gen *g, ir_val v);
+
 /* A free register, evicting a value if needed. */
 static int grab(gen *g, bool want_callee_saved)
 {
@@ -355,6 +360,18 @@ static int grab(gen *g, bool want_callee_saved)
          * their last use: only def() may take over such a register. */
         ir_val o = g->owner[r];
         if (g->last[o] < g->pos && !g->pins[o]) {
+            release(g, r);
+            return r;
+        }
+    }
+    /* A value only pending SETs still hold: write them now, which they
+     * need sooner or later anyway, rather than spilling it. */
+    for (int k = 0; k < NALLOC; k++) {
+        int r = alloc_order[k];
+        if (g->locked & (1u << r)) continue;
+        ir_val o = g->owner[r];
+        if (g->last[o] < g->pos) {
+            flush_value(g, o);
             release(g, r);
             return r;
         }
@@ -469,6 +486,22 @@ static void flush_all(gen *g)
     g->npend = 0;
 }
 
+/* The pending SETs of v go to the guest state now. */
+static void flush_value(gen *g, ir_val v)
+{
+    unsigned k = 0;
+    for (unsigned i = 0; i < g->npend; i++) {
+        pending_set *p = &g->pend[i];
+        if (p->v == v) {
+            write_back(g, &g->hot, p);
+            unpin(g, v);
+        } else {
+            g->pend[k++] = *p;
+        }
+    }
+    g->npend = k;
+}
+
 static void flush_overlapping(gen *g, uint32_t off, unsigned bytes)
 {
     unsigned k = 0;
@@ -482,6 +515,18 @@ static void flush_overlapping(gen *g, uint32_t off, unsigned bytes)
         }
     }
     g->npend = k;
+}
+
+/* A pending SET of exactly these bytes that a new one replaces. */
+static void drop_pending(gen *g, uint32_t off, unsigned bytes)
+{
+    for (unsigned i = 0; i < g->npend; i++) {
+        if (g->pend[i].off == off && g->pend[i].bytes == bytes) {
+            unpin(g, g->pend[i].v);
+            g->pend[i] = g->pend[--g->npend];
+            return;
+        }
+    }
 }
 
 static void add_pending(gen *g, uint32_t off, unsigned bytes, ir_val v)
@@ -521,7 +566,9 @@ static void spill_everything(gen *g)
     for (int r = 0; r < 16; r++) {
         ir_val v = g->owner[r];
         if (!v) continue;
-        if (g->last[v] >= g->pos || g->pins[v]) spill(g, v);
+        /* A branch's own condition is read from its register (before
+         * anything else can take it), so it needs no slot. */
+        if (g->last[v] > g->pos || g->pins[v]) spill(g, v);
         release(g, r);
     }
 }
@@ -668,6 +715,25 @@ static void gen_shift(gen *g, ir_val v, x86_shift op)
     }
 }
 
+/* CMP a, b and one of its flags as 0/1. */
+static void gen_compare(gen *g, ir_val v, x86_cc cc)
+{
+    const ir_insn *i = &g->ins[v];
+    x86_buf *b = &g->hot;
+    unsigned asz = bits_of(g, i->a);
+    int32_t imm;
+    int ra = use(g, i->a);
+    if (imm32_ok(g, i->b, &imm)) {
+        x86_alu_ri(b, X86_CMP, asz, ra, imm);
+    } else {
+        int rb = use(g, i->b);
+        x86_alu_rr(b, X86_CMP, asz, ra, rb);
+    }
+    int d = grab(g, false);
+    x86_setcc_zx(b, cc, d);
+    bind(g, d, v);
+}
+
 /* Carry-in into CF, then op; c may be none (CF cleared by the plain op). */
 static void gen_adc_like(gen *g, ir_val v, bool result_flag, x86_cc flag)
 {
@@ -725,7 +791,14 @@ static void gen_mem(gen *g, ir_val v)
     bool be = i->flags & IR_MEM_BE, sign = i->flags & IR_MEM_SIGNED;
     bool is_store = i->op == IR_STORE;
     unsigned addr_bits = bits_of(g, i->a);
-    int ra = use(g, i->a);
+    /* A folded address (base + constant) is computed into RCX right here,
+     * wrapping at 32 bits as the guest's does. */
+    bool folded = g->folded[i->a];
+    int ra = folded ? -1 : use(g, i->a);
+    if (folded) {
+        int rbase = use(g, g->ins[i->a].a);
+        x86_lea(b, 32, X86_RCX, x86_mem_base(rbase, (int32_t)g->ins[g->ins[i->a].b].imm));
+    }
     int rv = is_store ? use(g, i->b) : -1;
     /* The result register is chosen now so the slow path can fill it. */
     int rd = -1;
@@ -741,12 +814,17 @@ static void gen_mem(gen *g, ir_val v)
     /* An access that must be aligned takes the slow path when it is not,
      * which raises the fault. */
     if (ir_mem_alignment(i->flags) > 1) {
-        x86_test_ri(b, 32, ra, (int32_t)(ir_mem_alignment(i->flags) - 1));
+        x86_test_ri(b, 32, folded ? X86_RCX : ra, (int32_t)(ir_mem_alignment(i->flags) - 1));
         misaligned = x86_jcc_fwd(b, X86_CC_NE);
     }
     if (g->user) {
-        if (addr_bits == 32) x86_mov_rr(b, 32, X86_RCX, ra);
-        else x86_mov_rr(b, 64, X86_RCX, ra);
+        if (folded) {
+            /* already in RCX */
+        } else if (addr_bits == 32) {
+            x86_mov_rr(b, 32, X86_RCX, ra);
+        } else {
+            x86_mov_rr(b, 64, X86_RCX, ra);
+        }
         host = x86_mem_sib(R_GUEST_BASE, X86_RCX, 1, 0);
         if (is_store) {
             /* Stores into pages with translated code go the slow way. */
@@ -844,8 +922,9 @@ static void gen_mem(gen *g, ir_val v)
         uint32_t saved = cold_save(g, c, rd);
         /* Arguments: c, desc, addr, value. ra/rv may be argument registers:
          * read them from where they were saved. */
-        int src_a = (saved >> ra) & 1 ? -1 : ra, src_v = rv >= 0 && ((saved >> rv) & 1) ? -1 : rv;
-        if (src_a < 0) x86_mov_rm(c, 64, X86_RDX, slot(g->owner[ra]));
+        int src_a = folded || !((saved >> ra) & 1) ? ra : -1, src_v = rv >= 0 && ((saved >> rv) & 1) ? -1 : rv;
+        if (folded) x86_mov_rr(c, 32, X86_RDX, X86_RCX); /* computed there; nothing since touched it */
+        else if (src_a < 0) x86_mov_rm(c, 64, X86_RDX, slot(g->owner[ra]));
         else x86_mov_rr(c, 64, X86_RDX, ra);
         if (is_store) {
             if (src_v < 0) x86_mov_rm(c, 64, X86_RCX, slot(g->owner[rv]));
@@ -1038,7 +1117,6 @@ static void gen_insn(gen *g, ir_val v)
     const ir_insn *i = &g->ins[v];
     x86_buf *b = &g->hot;
     unsigned sz = i->type ? bits_of(g, v) : 32;
-    int32_t imm;
     switch (i->op) {
     case IR_NOP: case IR_CONST:
         break;
@@ -1066,10 +1144,23 @@ static void gen_insn(gen *g, ir_val v)
         x86_mov_rm(b, bytes == 8 ? 64 : 32, d, state((uint32_t)i->imm));
         break;
     }
-    case IR_SET:
-        add_pending(g, (uint32_t)i->imm, ir_type_bits((ir_type)i->type) / 8, i->a);
+    case IR_SET: {
+        uint32_t off = (uint32_t)i->imm;
+        unsigned bytes = ir_type_bits((ir_type)i->type) / 8;
+        if (!g->final[v]) {
+            add_pending(g, off, bytes, i->a);
+            break;
+        }
+        /* The last write of these bytes in the block: it goes out now,
+         * as it would at every exit, and holds no register meanwhile. */
+        drop_pending(g, off, bytes);
+        flush_overlapping(g, off, bytes);
+        write_back(g, b, &(pending_set){off, (uint8_t)bytes, i->a});
         break;
-    case IR_ADD: gen_binop(g, v, X86_ADD); break;
+    }
+    case IR_ADD:
+        if (!g->folded[v]) gen_binop(g, v, X86_ADD);
+        break;
     case IR_SUB: gen_binop(g, v, X86_SUB); break;
     case IR_AND: gen_binop(g, v, X86_AND); break;
     case IR_OR: gen_binop(g, v, X86_OR); break;
@@ -1095,19 +1186,10 @@ static void gen_insn(gen *g, ir_val v)
             gen_eval_call(g, v);
             break;
         }
-        unsigned asz = bits_of(g, i->a);
-        int ra = use(g, i->a);
-        if (imm32_ok(g, i->b, &imm)) {
-            x86_alu_ri(b, X86_CMP, asz, ra, imm);
-        } else {
-            int rb = use(g, i->b);
-            x86_alu_rr(b, X86_CMP, asz, ra, rb);
-        }
-        int d = grab(g, false);
-        x86_setcc_zx(b, cc_of((ir_cond)i->aux), d);
-        bind(g, d, v);
+        gen_compare(g, v, cc_of((ir_cond)i->aux));
         break;
     }
+    case IR_OVFSUB: gen_compare(g, v, X86_CC_O); break;
     case IR_SELECT: {
         int rc = use(g, i->a);
         int rb = use(g, i->b);
@@ -1271,6 +1353,65 @@ static void gen_insn(gen *g, ir_val v)
     }
 }
 
+/* Which SETs no later SET of the block overlaps (labels only go forward,
+ * so "later" is later in the array). */
+static void find_final_sets(gen *g)
+{
+    enum { MAX_SEEN = 128 };
+    uint32_t seen_off[MAX_SEEN], seen_bytes[MAX_SEEN];
+    unsigned n = 0;
+    bool overflow = false;
+    for (uint32_t v = g->n; v-- > 1;) {
+        const ir_insn *i = &g->ins[v];
+        if (i->op != IR_SET) continue;
+        uint32_t off = (uint32_t)i->imm, bytes = ir_type_bits((ir_type)i->type) / 8;
+        bool later = overflow, same = false;
+        for (unsigned k = 0; k < n && !same; k++) {
+            later |= seen_off[k] < off + bytes && off < seen_off[k] + seen_bytes[k];
+            same = seen_off[k] == off && seen_bytes[k] == bytes;
+        }
+        g->final[v] = !later;
+        if (same) {
+            continue;
+        } else if (n == MAX_SEEN) {
+            overflow = true;
+        } else {
+            seen_off[n] = off;
+            seen_bytes[n++] = bytes;
+        }
+    }
+}
+
+/* User mode: an address that is a 32-bit base plus a constant, used by
+ * one load or store and nothing else, is computed by that access with one
+ * LEA into RCX (instead of a register of its own and a copy). The base
+ * then lives until the access. */
+static void fold_addresses(gen *g)
+{
+    uint8_t *uses = calloc(g->n, 1);
+    if (!uses) return;
+    for (uint32_t v = 1; v < g->n; v++) {
+        const ir_insn *i = &g->ins[v];
+        if (i->op == IR_CALL) {
+            for (uint32_t k = 0; k < i->c; k++) uses[g->tb->args[i->b + k]] = 2;
+            continue;
+        }
+        ir_val ops[3] = {i->a, i->b, i->c};
+        for (int k = 0; k < 3; k++)
+            if (ops[k] && uses[ops[k]] < 2) uses[ops[k]]++;
+    }
+    for (uint32_t v = 1; v < g->n; v++) {
+        const ir_insn *i = &g->ins[v];
+        if (i->op != IR_LOAD && i->op != IR_STORE) continue;
+        const ir_insn *a = &g->ins[i->a];
+        if (a->op != IR_ADD || a->type != IR_I32 || uses[i->a] != 1 || i->b == i->a) continue;
+        if (g->ins[a->b].op != IR_CONST || g->ins[a->a].op == IR_CONST) continue;
+        g->folded[i->a] = 1;
+        if (g->last[a->a] < v) g->last[a->a] = v;
+    }
+    free(uses);
+}
+
 void *jit_x86_compile(x86_cache *x, jit_block *tb, const jit_guest *jg, bool user_mode)
 {
     if (tb->n >= FRAME_SLOTS) return NULL;
@@ -1294,6 +1435,8 @@ void *jit_x86_compile(x86_cache *x, jit_block *tb, const jit_guest *jg, bool use
     g->in_slot = calloc(tb->n, 1);
     g->last = calloc(tb->n, sizeof *g->last);
     g->pins = calloc(tb->n, sizeof *g->pins);
+    g->final = calloc(tb->n, 1);
+    g->folded = calloc(tb->n, 1);
     g->fix = x->fix;
     g->cold_mem = x->cold_mem;
     g->label_hot = calloc(nl ? nl : 1, sizeof *g->label_hot);
@@ -1301,7 +1444,7 @@ void *jit_x86_compile(x86_cache *x, jit_block *tb, const jit_guest *jg, bool use
     g->descs = malloc((nmem ? nmem : 1) * sizeof *g->descs);
     g->pads = malloc((nmem ? nmem : 1) * sizeof *g->pads);
     void *result = NULL;
-    if (!g->reg || !g->in_slot || !g->last || !g->pins || !g->fix || !g->cold_mem || !g->label_hot || !g->descs ||
+    if (!g->reg || !g->in_slot || !g->last || !g->pins || !g->final || !g->folded || !g->fix || !g->cold_mem || !g->label_hot || !g->descs ||
         !g->pads)
         goto out;
     memset(g->reg, -1, tb->n);
@@ -1315,6 +1458,8 @@ void *jit_x86_compile(x86_cache *x, jit_block *tb, const jit_guest *jg, bool use
             if (i->c) g->last[i->c] = v;
         }
     }
+    find_final_sets(g);
+    if (user_mode) fold_addresses(g);
     uint8_t *start = x->rw + x->used;
     x86_buf_init(&g->hot, start, MAX_BLOCK_CODE / 2);
     x86_buf_init(&g->cold, g->cold_mem, MAX_BLOCK_CODE / 2);
@@ -1368,6 +1513,8 @@ out:
     free(g->in_slot);
     free(g->last);
     free(g->pins);
+    free(g->final);
+    free(g->folded);
     free(g->label_hot);
     free(g->descs);
     free(g->pads);

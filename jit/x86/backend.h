@@ -24,6 +24,8 @@ int jit_x86_cache_copy(const x86_cache *x);
 loom_err jit_x86_cache_adopt(x86_cache *x, int fd);
 /* Bytes of code in the cache, for statistics. */
 size_t jit_x86_cache_used(const x86_cache *x);
+/* Where code lies in the cache's memory object (perf names it so). */
+size_t jit_x86_cache_offset(const x86_cache *x, const void *code);
 /* Decode every instruction of a block with Zydis: false if any fails. */
 bool jit_x86_check(const void *code, size_t len);
 /* Disassemble a block's host code (Zydis) into f; false if unavailable. */

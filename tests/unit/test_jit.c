@@ -729,9 +729,16 @@ static void random_ir_block(uint64_t *seed, ir_block *b)
             r = ir_emit(b, binops[rnd(seed) % 16], wide ? IR_I64 : IR_I32, pick(seed, vals, *nv), pick(seed, vals, *nv), 0, 0, 0);
             break;
         case 5: {
-            ir_val x = pick(seed, v32, n32), y = pick(seed, v32, n32);
-            v32[n32++] = ir_carry(b, x, y, 0);
-            v32[n32++] = ir_ovf(b, x, y, 0);
+            ir_val x = pick(seed, v32, n32), y = pick(seed, v32, n32), cin = 0;
+            if (rnd(seed) & 1) {
+                /* x - y as x + ~y + 1 (what the optimizer turns into
+                 * compares), or with an unknown carry-in. */
+                y = ir_not(b, y);
+                cin = rnd(seed) & 1 ? ir_const32(b, 1) : ir_and(b, pick(seed, v32, n32), ir_const32(b, 1));
+            }
+            v32[n32++] = ir_carry(b, x, y, cin);
+            v32[n32++] = ir_ovf(b, x, y, cin);
+            if (rnd(seed) & 1) v32[n32++] = ir_setcc(b, rnd(seed) & 1 ? IR_EQ : IR_NE, ir_sub(b, x, y), ir_const32(b, 0));
             continue;
         }
         case 6: r = ir_select(b, pick(seed, v32, n32), pick(seed, vals, *nv), pick(seed, vals, *nv)); break;
