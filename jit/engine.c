@@ -541,6 +541,9 @@ static void chain(jit_engine *e, jit_block *from, unsigned slot, jit_block *to)
         from->out[slot] || from->page[0] != to->page[0] ||
         ((from->pc ^ to->pc) >> e->g->page_bits) != 0)
         return;
+    /* A loop's back edge holds guest state in registers: only its own
+     * block takes it from there. */
+    if (from->loop_slot == slot + 1 && to != from) return;
     if (to->nin == to->incap) {
         uint32_t cap = to->incap ? to->incap * 2 : 4;
         struct jit_link *v = realloc(to->in, cap * sizeof *v);

@@ -27,6 +27,11 @@ struct jit_block {
     /* Direct branches (GOTO) of native code: the rel32 field (execute view)
      * and the exit stub it points at while unchained. */
     uint8_t *goto_field[2], *goto_stub[2];
+    /* 1 + the goto slot that branches back to this block's start and keeps
+     * guest state in registers (chained only to this block, at loop_head),
+     * or 0. */
+    uint8_t loop_slot;
+    void *loop_head;
     jit_block *out[2];     /* chained to */
     struct jit_link { jit_block *from; uint8_t slot; } *in; /* chained from */
     uint32_t nin, incap;

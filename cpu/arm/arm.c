@@ -15,14 +15,14 @@
 uint32_t arm_cpsr_get(const arm_state *s)
 {
     uint32_t it = s->itstate & 0xff;
-    return (s->nf & 1) << 31 | (s->zf & 1) << 30 | (s->cf & 1) << 29 | (s->vf & 1) << 28 | (s->qf & 1) << 27 |
+    return (s->nf >> 31) << 31 | (uint32_t)(s->zf == 0) << 30 | (s->cf & 1) << 29 | (s->vf & 1) << 28 | (s->qf & 1) << 27 |
            (it & 3) << 25 | (s->ge & 0xf) << 16 | (it >> 2) << 10 | (s->thumb & 1) << 5 | 0x10;
 }
 
 void arm_cpsr_set(arm_state *s, uint32_t cpsr, uint32_t mask)
 {
-    if (mask & (1u << 31)) s->nf = cpsr >> 31 & 1;
-    if (mask & (1u << 30)) s->zf = cpsr >> 30 & 1;
+    if (mask & (1u << 31)) s->nf = cpsr & (1u << 31);
+    if (mask & (1u << 30)) s->zf = !(cpsr & (1u << 30));
     if (mask & (1u << 29)) s->cf = cpsr >> 29 & 1;
     if (mask & (1u << 28)) s->vf = cpsr >> 28 & 1;
     if (mask & (1u << 27)) s->qf = cpsr >> 27 & 1;

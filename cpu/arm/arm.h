@@ -20,8 +20,10 @@ enum arm_exception {
 typedef struct arm_state {
     jit_cpu jc;            /* first: the JIT's runtime */
     uint32_t r[16];        /* r[15] is the pc of the next instruction to run */
-    /* NZCV as separate words, each 0 or 1, so a flag nobody reads is a
-     * dead store the optimizer removes. */
+    /* NZCV as separate words, so a flag nobody reads is a dead store the
+     * optimizer removes. N is bit 31 of nf and Z is set when zf is 0 (a
+     * result sets both as it is); cf and vf are 0 or 1. arm_cpsr_get and
+     * arm_cpsr_set convert. */
     uint32_t nf, zf, cf, vf;
     uint32_t qf;           /* sticky saturation */
     uint32_t ge;           /* GE[3:0] of the SIMD add/subtract family */

@@ -68,8 +68,12 @@ bool arm_translate_vfp(jit_tcx *t, uint32_t insn, bool thumb);
 /* Evaluate condition cond (0..13) from nf/zf/cf/vf: i32 0 or 1. */
 ir_val arm_cond_value(ir_block *b, unsigned cond);
 
-/* Set N and Z from a 32-bit result. */
+/* Set N and Z from a 32-bit result: nf and zf both take the result as it
+ * is (N is bit 31 of nf, Z is set when zf is 0), which costs nothing. */
 void arm_set_nz(ir_block *b, ir_val r);
+
+/* Set N, Z, C and V from bits 31..28 of v (MSR, VMRS APSR_nzcv). */
+void arm_set_nzcv_word(ir_block *b, ir_val v);
 
 /* Branch to a computed address with interworking (BXWritePC): bit 0 selects
  * Thumb; ends the block. key_flags is the block's flags word. */

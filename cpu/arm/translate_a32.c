@@ -42,31 +42,42 @@ static ir_val flag(ir_block *b, uint32_t off) { return ir_get(b, IR_I32, off); }
 
 void arm_set_nz(ir_block *b, ir_val r)
 {
-    ir_set(b, OFF(nf), ir_shr(b, r, k32(b, 31)));
-    ir_set(b, OFF(zf), ir_setcc(b, IR_EQ, r, k32(b, 0)));
+    ir_set(b, OFF(nf), r);
+    ir_set(b, OFF(zf), r);
+}
+
+void arm_set_nzcv_word(ir_block *b, ir_val v)
+{
+    ir_set(b, OFF(nf), ir_and(b, v, k32(b, 1u << 31)));
+    ir_set(b, OFF(zf), ir_and(b, ir_not(b, v), k32(b, 1u << 30)));
+    ir_set(b, OFF(cf), ir_extract(b, v, 29, 1));
+    ir_set(b, OFF(vf), ir_extract(b, v, 28, 1));
 }
 
 ir_val arm_cond_value(ir_block *b, unsigned cond)
 {
-    ir_val one = k32(b, 1), r;
+    ir_val one = k32(b, 1), zero = k32(b, 0), r;
+    bool inv = cond & 1;
     switch (cond >> 1) {
-    case 0: r = flag(b, OFF(zf)); break;               /* EQ */
-    case 1: r = flag(b, OFF(cf)); break;               /* CS */
-    case 2: r = flag(b, OFF(nf)); break;               /* MI */
-    case 3: r = flag(b, OFF(vf)); break;               /* VS */
+    case 0: /* EQ, NE */
+        return ir_setcc(b, inv ? IR_NE : IR_EQ, flag(b, OFF(zf)), zero);
+    case 1: r = flag(b, OFF(cf)); break; /* CS */
+    case 2: /* MI, PL */
+        return ir_setcc(b, inv ? IR_GES : IR_LTS, flag(b, OFF(nf)), zero);
+    case 3: r = flag(b, OFF(vf)); break; /* VS */
     case 4: /* HI: C set and Z clear */
-        r = ir_and(b, flag(b, OFF(cf)), ir_xor(b, flag(b, OFF(zf)), one));
+        r = ir_and(b, flag(b, OFF(cf)), ir_setcc(b, IR_NE, flag(b, OFF(zf)), zero));
         break;
-    case 5: /* GE: N == V */
-        r = ir_setcc(b, IR_EQ, flag(b, OFF(nf)), flag(b, OFF(vf)));
-        break;
+    case 5: /* GE, LT: N == V */
+        return ir_setcc(b, inv ? IR_NE : IR_EQ, ir_shr(b, flag(b, OFF(nf)), k32(b, 31)), flag(b, OFF(vf)));
     case 6: /* GT: Z clear and N == V */
-        r = ir_and(b, ir_xor(b, flag(b, OFF(zf)), one), ir_setcc(b, IR_EQ, flag(b, OFF(nf)), flag(b, OFF(vf))));
+        r = ir_and(b, ir_setcc(b, IR_NE, flag(b, OFF(zf)), zero),
+                   ir_setcc(b, IR_EQ, ir_shr(b, flag(b, OFF(nf)), k32(b, 31)), flag(b, OFF(vf))));
         break;
     default: return one; /* AL */
     }
-    /* Odd conditions are the even ones inverted. */
-    return (cond & 1) ? ir_xor(b, r, one) : r;
+    /* The other odd conditions are the even ones inverted. */
+    return inv ? ir_xor(b, r, one) : r;
 }
 
 void arm_bx_write(jit_tcx *t, ir_val addr)
@@ -331,8 +342,8 @@ static void a32_mull(jit_tcx *t, const a32_insn *d)
     }
     ir_val rlo = ir_trunc(b, p), rhi = ir_trunc(b, ir_shr(b, p, ir_const64(b, 32)));
     if (d->s) {
-        ir_set(b, OFF(nf), ir_shr(b, rhi, k32(b, 31)));
-        ir_set(b, OFF(zf), ir_setcc(b, IR_EQ, p, ir_const64(b, 0)));
+        ir_set(b, OFF(nf), rhi);
+        ir_set(b, OFF(zf), ir_or(b, rlo, rhi));
     }
     set_reg(b, lo, rlo);
     set_reg(b, hi, rhi);
@@ -398,8 +409,8 @@ static void a32_qaddsub(jit_tcx *t, const a32_insn *d)
 static ir_val cpsr_value(ir_block *b)
 {
     ir_val r = k32(b, 0x10);
-    r = ir_or(b, r, ir_shl(b, flag(b, OFF(nf)), k32(b, 31)));
-    r = ir_or(b, r, ir_shl(b, flag(b, OFF(zf)), k32(b, 30)));
+    r = ir_or(b, r, ir_and(b, flag(b, OFF(nf)), k32(b, 1u << 31)));
+    r = ir_or(b, r, ir_shl(b, ir_setcc(b, IR_EQ, flag(b, OFF(zf)), k32(b, 0)), k32(b, 30)));
     r = ir_or(b, r, ir_shl(b, flag(b, OFF(cf)), k32(b, 29)));
     r = ir_or(b, r, ir_shl(b, flag(b, OFF(vf)), k32(b, 28)));
     r = ir_or(b, r, ir_shl(b, flag(b, OFF(qf)), k32(b, 27)));
@@ -421,10 +432,7 @@ static void msr(jit_tcx *t, const a32_insn *d, ir_val v)
     ir_block *b = t->b;
     unsigned mask = bits(d->w, 19, 16);
     if (mask & 8) {
-        ir_set(b, OFF(nf), ir_extract(b, v, 31, 1));
-        ir_set(b, OFF(zf), ir_extract(b, v, 30, 1));
-        ir_set(b, OFF(cf), ir_extract(b, v, 29, 1));
-        ir_set(b, OFF(vf), ir_extract(b, v, 28, 1));
+        arm_set_nzcv_word(b, v);
         ir_set(b, OFF(qf), ir_extract(b, v, 27, 1));
     }
     if (mask & 4) ir_set(b, OFF(ge), ir_extract(b, v, 16, 4));

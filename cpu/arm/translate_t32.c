@@ -690,10 +690,7 @@ static void t32_msr(jit_tcx *t, const t32_insn *d)
     if (bit(d->w, 20) || rn == 15 || mask == 0) { t32_undef(t, d); return; } /* R = 1: SPSR */
     ir_val v = reg(t, d, rn);
     if (mask & 2) {
-        ir_set(b, OFF(nf), ir_extract(b, v, 31, 1));
-        ir_set(b, OFF(zf), ir_extract(b, v, 30, 1));
-        ir_set(b, OFF(cf), ir_extract(b, v, 29, 1));
-        ir_set(b, OFF(vf), ir_extract(b, v, 28, 1));
+        arm_set_nzcv_word(b, v);
         ir_set(b, OFF(qf), ir_extract(b, v, 27, 1));
     }
     if (mask & 1) ir_set(b, OFF(ge), ir_extract(b, v, 16, 4));

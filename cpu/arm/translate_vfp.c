@@ -162,10 +162,7 @@ static bool vmrs(const vfp_insn *v)
     if (reg == 1) {
         ir_val f = ir_get(b, IR_I32, OFF(fpscr));
         if (rt == 15) { /* VMRS APSR_nzcv, FPSCR */
-            ir_set(b, OFF(nf), ir_extract(b, f, 31, 1));
-            ir_set(b, OFF(zf), ir_extract(b, f, 30, 1));
-            ir_set(b, OFF(cf), ir_extract(b, f, 29, 1));
-            ir_set(b, OFF(vf), ir_extract(b, f, 28, 1));
+            arm_set_nzcv_word(b, f);
         } else {
             set_core(b, rt, f);
         }

@@ -252,6 +252,7 @@ typedef struct pending_set {
 } pending_set;
 
 #define MAX_PENDING 64
+#define MAX_LOOP 7
 
 
 typedef struct gen {
@@ -288,6 +289,22 @@ typedef struct gen {
     uint32_t (*pads)[2];  /* user mode: (hot offset of an access, cold offset of its fault pad) */
     unsigned npads;
     uint32_t *label_hot;  /* label -> hot offset */
+    /* A block that branches back to its own start (see plan_loop): guest
+     * state words it writes live in reserved host registers for the whole
+     * block, and the back edge jumps to just after their loads. */
+    unsigned nloop;
+    uint32_t loop_off[MAX_LOOP];
+    uint8_t loop_bytes[MAX_LOOP], loop_reg[MAX_LOOP];
+    uint32_t reserved;    /* mask of the loop registers */
+    ir_val loop_goto;     /* the GOTO back to the start, or 0 */
+    uint32_t loop_head;   /* hot offset after the loads */
+    /* The host flags hold CMP cmp_a, cmp_b (cmp_valid): a compare of the
+     * same operands reuses them. Only code that moves data (loads, stores,
+     * SETCC's own set and zero-extend) runs between; everything else
+     * clears cmp_valid. */
+    bool cmp_valid;
+    ir_val cmp_a, cmp_b;
+    uint8_t *fused;       /* SETCCs only a BRCOND uses: compared there, never set */
     bool failed;
 } gen;
 
@@ -295,6 +312,7 @@ static x86_mem slot(ir_val v) { return x86_mem_base(X86_RSP, (int32_t)(8 * v)); 
 static x86_mem state(uint32_t off) { return x86_mem_base(R_BASE, (int32_t)off); }
 static unsigned bits_of(const gen *g, ir_val v) { return ir_type_bits((ir_type)g->ins[v].type) == 64 ? 64 : 32; }
 static bool is_const(const gen *g, ir_val v) { return g->ins[v].op == IR_CONST; }
+static bool is_int(const gen *g, ir_val v) { return g->ins[v].type == IR_I32 || g->ins[v].type == IR_I64; }
 
 static bool imm32_ok(const gen *g, ir_val v, int32_t *imm)
 {
@@ -411,7 +429,7 @@ static int use(gen *g, ir_val v)
     if (r < 0) {
         r = grab(g, false);
         if (is_const(g, v))
-            x86_load_imm(&g->hot, r, g->ins[v].imm);
+            x86_load_imm_keep_flags(&g->hot, r, g->ins[v].imm);
         else
             x86_mov_rm(&g->hot, 64, r, slot(v));
         g->owner[r] = v;
@@ -427,7 +445,7 @@ static int use(gen *g, ir_val v)
 static void load_into(gen *g, int r, ir_val v)
 {
     if (g->reg[v] >= 0) x86_mov_rr(&g->hot, 64, r, g->reg[v]);
-    else if (is_const(g, v)) x86_load_imm(&g->hot, r, g->ins[v].imm);
+    else if (is_const(g, v)) x86_load_imm_keep_flags(&g->hot, r, g->ins[v].imm);
     else x86_mov_rm(&g->hot, 64, r, slot(v));
 }
 
@@ -443,7 +461,7 @@ static int def(gen *g, ir_val v, ir_val a)
         r = grab(g, false);
         if (a) {
             if (g->reg[a] >= 0) x86_mov_rr(&g->hot, 64, r, g->reg[a]);
-            else if (is_const(g, a)) x86_load_imm(&g->hot, r, g->ins[a].imm);
+            else if (is_const(g, a)) x86_load_imm_keep_flags(&g->hot, r, g->ins[a].imm);
             else x86_mov_rm(&g->hot, 64, r, slot(a));
         }
     }
@@ -464,7 +482,7 @@ static void write_back(gen *g, x86_buf *b, const pending_set *p)
     } else if (g->reg[v] >= 0) {
         x86_mov_mr(b, bits, state(p->off), g->reg[v]);
     } else if (is_const(g, v)) {
-        x86_load_imm(b, X86_RAX, g->ins[v].imm);
+        x86_load_imm_keep_flags(b, X86_RAX, g->ins[v].imm);
         x86_mov_mr(b, bits, state(p->off), X86_RAX);
     } else {
         x86_mov_rm(b, 64, X86_RAX, slot(v));
@@ -546,6 +564,39 @@ static void add_pending(gen *g, uint32_t off, unsigned bytes, ir_val v)
     g->pins[v]++;
 }
 
+/* ---- Loop registers ----------------------------------------------------------- */
+
+static int loop_index(const gen *g, uint32_t off, unsigned bytes)
+{
+    for (unsigned k = 0; k < g->nloop; k++)
+        if (g->loop_off[k] == off && g->loop_bytes[k] == bytes) return (int)k;
+    return -1;
+}
+
+/* Where a register is kept across a slow path's call: its value's slot,
+ * or for a loop register one past the block's values. */
+static x86_mem save_slot(const gen *g, int r)
+{
+    if (g->owner[r]) return slot(g->owner[r]);
+    for (unsigned k = 0; k < g->nloop; k++)
+        if (g->loop_reg[k] == r) return slot((ir_val)(g->n + k));
+    return slot(0);
+}
+
+/* The loop registers to the guest state (every way out of the block). */
+static void write_loop(gen *g, x86_buf *b)
+{
+    for (unsigned k = 0; k < g->nloop; k++)
+        x86_mov_mr(b, g->loop_bytes[k] * 8, state(g->loop_off[k]), g->loop_reg[k]);
+}
+
+/* Every pending write, loop registers included, to the guest state. */
+static void write_all_pending(gen *g, x86_buf *b)
+{
+    for (unsigned k = 0; k < g->npend; k++) write_back(g, b, &g->pend[k]);
+    write_loop(g, b);
+}
+
 /* Every live value leaves caller-saved registers (before a call). */
 static void spill_caller_saved(gen *g)
 {
@@ -598,7 +649,7 @@ static void exit_with(gen *g, x86_buf *b, unsigned kind, unsigned reason, uint32
 static void store_pc_imm(gen *g, x86_buf *b, uint64_t pc)
 {
     if (g->g->pc_bytes == 8 && (int64_t)pc != (int64_t)(int32_t)pc) {
-        x86_load_imm(b, X86_RAX, pc);
+        x86_load_imm_keep_flags(b, X86_RAX, pc);
         x86_mov_mr(b, 64, state(g->g->pc_offset), X86_RAX);
     } else {
         x86_mov_mi(b, g->g->pc_bytes * 8, state(g->g->pc_offset), (int32_t)pc);
@@ -646,7 +697,7 @@ static const int arg_regs[] = {X86_RDI, X86_RSI, X86_RDX, X86_RCX, X86_R8, X86_R
 static void load_arg(gen *g, x86_buf *b, int r, ir_val v)
 {
     if (g->reg[v] >= 0) x86_mov_rr(b, 64, r, g->reg[v]);
-    else if (is_const(g, v)) x86_load_imm(b, r, g->ins[v].imm);
+    else if (is_const(g, v)) x86_load_imm_keep_flags(b, r, g->ins[v].imm);
     else x86_mov_rm(b, 64, r, slot(v));
 }
 
@@ -722,13 +773,19 @@ static void gen_compare(gen *g, ir_val v, x86_cc cc)
     x86_buf *b = &g->hot;
     unsigned asz = bits_of(g, i->a);
     int32_t imm;
-    int ra = use(g, i->a);
-    if (imm32_ok(g, i->b, &imm)) {
-        x86_alu_ri(b, X86_CMP, asz, ra, imm);
-    } else {
-        int rb = use(g, i->b);
-        x86_alu_rr(b, X86_CMP, asz, ra, rb);
+    if (!g->cmp_valid || g->cmp_a != i->a || g->cmp_b != i->b) {
+        int ra = use(g, i->a);
+        if (imm32_ok(g, i->b, &imm)) {
+            x86_alu_ri(b, X86_CMP, asz, ra, imm);
+        } else {
+            int rb = use(g, i->b);
+            x86_alu_rr(b, X86_CMP, asz, ra, rb);
+        }
+        g->cmp_valid = true;
+        g->cmp_a = i->a;
+        g->cmp_b = i->b;
     }
+    if (g->fused[v]) return; /* its BRCOND jumps on the flags */
     int d = grab(g, false);
     x86_setcc_zx(b, cc, d);
     bind(g, d, v);
@@ -768,16 +825,16 @@ static uint32_t cold_save(gen *g, x86_buf *c, int keep)
 {
     uint32_t saved = 0;
     for (int r = 0; r < 16; r++)
-        if (g->owner[r] && caller_saved(r) && r != keep) saved |= 1u << r;
+        if ((g->owner[r] || (g->reserved >> r & 1)) && caller_saved(r) && r != keep) saved |= 1u << r;
     for (int r = 0; r < 16; r++)
-        if (saved & (1u << r)) x86_mov_mr(c, 64, slot(g->owner[r]), r);
+        if (saved & (1u << r)) x86_mov_mr(c, 64, save_slot(g, r), r);
     return saved;
 }
 
 static void cold_restore(gen *g, x86_buf *c, uint32_t saved)
 {
     for (int r = 0; r < 16; r++)
-        if (saved & (1u << r)) x86_mov_rm(c, 64, r, slot(g->owner[r]));
+        if (saved & (1u << r)) x86_mov_rm(c, 64, r, save_slot(g, r));
 }
 
 /* The soft-TLB probe (system mode) or guest base (user mode), inline; the
@@ -852,7 +909,7 @@ static void gen_mem(gen *g, ir_val v)
         if ((int64_t)pmask == (int64_t)(int32_t)pmask) {
             x86_alu_ri(b, X86_AND, 64, X86_RDX, (int32_t)pmask);
         } else {
-            x86_load_imm(b, X86_RAX, pmask);
+            x86_load_imm_keep_flags(b, X86_RAX, pmask);
             x86_alu_rr(b, X86_AND, 64, X86_RDX, X86_RAX);
         }
         x86_alu_rm(b, X86_CMP, 64, X86_RDX, x86_mem_base(X86_RCX, mmu_off + (int32_t)tag_off));
@@ -904,7 +961,7 @@ static void gen_mem(gen *g, ir_val v)
         g->pads[g->npads][0] = access_at;
         g->pads[g->npads][1] = (uint32_t)x86_buf_len(c);
         g->npads++;
-        for (unsigned k = 0; k < g->npend; k++) write_back(g, c, &g->pend[k]);
+        write_all_pending(g, c);
         x86_mov_rr(c, 64, X86_RDI, R_BASE);
         x86_movabs(c, X86_RSI, (uint64_t)(uintptr_t)d);
         emit_call(c, (const void *)slow_host_fault);
@@ -918,7 +975,7 @@ static void gen_mem(gen *g, ir_val v)
         uint32_t at = (uint32_t)x86_buf_len(c);
         if (to_slow) add_fixup(g, to_slow, false, FIX_COLD, at);
         if (misaligned) add_fixup(g, misaligned, false, FIX_COLD, at);
-        for (unsigned k = 0; k < g->npend; k++) write_back(g, c, &g->pend[k]);
+        write_all_pending(g, c);
         uint32_t saved = cold_save(g, c, rd);
         /* Arguments: c, desc, addr, value. ra/rv may be argument registers:
          * read them from where they were saved. */
@@ -1118,6 +1175,16 @@ static void gen_insn(gen *g, ir_val v)
     x86_buf *b = &g->hot;
     unsigned sz = i->type ? bits_of(g, v) : 32;
     switch (i->op) {
+    case IR_NOP: case IR_CONST: case IR_GET: case IR_SET: case IR_SETCC: case IR_OVFSUB: case IR_BRCOND:
+        break;
+    case IR_INSN:
+        if (!g->stored) break;
+        /* fall through */
+    default:
+        g->cmp_valid = false;
+        break;
+    }
+    switch (i->op) {
     case IR_NOP: case IR_CONST:
         break;
     case IR_INSN:
@@ -1128,7 +1195,7 @@ static void gen_insn(gen *g, ir_val v)
             uint8_t *j = x86_jcc_fwd(b, X86_CC_NE);
             x86_buf *c = &g->cold;
             add_fixup(g, j, false, FIX_COLD, (uint32_t)x86_buf_len(c));
-            for (unsigned k = 0; k < g->npend; k++) write_back(g, c, &g->pend[k]);
+            write_all_pending(g, c);
             store_pc_imm(g, c, i->imm);
             exit_with(g, c, JIT_END_EXIT, IR_EXIT_NORMAL, g->started);
             g->stored = false;
@@ -1139,6 +1206,12 @@ static void gen_insn(gen *g, ir_val v)
         break;
     case IR_GET: {
         unsigned bytes = ir_type_bits((ir_type)i->type) / 8;
+        int l = loop_index(g, (uint32_t)i->imm, bytes);
+        if (l >= 0) {
+            int d = def(g, v, 0);
+            x86_mov_rr(b, bytes * 8, d, g->loop_reg[l]);
+            break;
+        }
         flush_overlapping(g, (uint32_t)i->imm, bytes);
         int d = def(g, v, 0);
         x86_mov_rm(b, bytes == 8 ? 64 : 32, d, state((uint32_t)i->imm));
@@ -1147,6 +1220,15 @@ static void gen_insn(gen *g, ir_val v)
     case IR_SET: {
         uint32_t off = (uint32_t)i->imm;
         unsigned bytes = ir_type_bits((ir_type)i->type) / 8;
+        int l = loop_index(g, off, bytes);
+        if (l >= 0) {
+            /* The loop register is the guest's word from here on. */
+            int r = g->loop_reg[l];
+            if (g->reg[i->a] >= 0) x86_mov_rr(b, bytes * 8, r, g->reg[i->a]);
+            else if (is_const(g, i->a)) x86_load_imm_keep_flags(b, r, bytes == 4 ? (uint32_t)g->ins[i->a].imm : g->ins[i->a].imm);
+            else x86_mov_rm(b, bytes * 8, r, slot(i->a));
+            break;
+        }
         if (!g->final[v]) {
             add_pending(g, off, bytes, i->a);
             break;
@@ -1183,6 +1265,7 @@ static void gen_insn(gen *g, ir_val v)
     case IR_SETCC: {
         ir_type ta = (ir_type)g->ins[i->a].type;
         if (ta == IR_F32 || ta == IR_F64) {
+            g->cmp_valid = false;
             gen_eval_call(g, v);
             break;
         }
@@ -1261,6 +1344,34 @@ static void gen_insn(gen *g, ir_val v)
          * slot or as a constant): write_back uses RAX as its scratch, so a
          * condition parked there before would be clobbered. */
         flush_all(g);
+        if (i->op == IR_BRCOND && g->fused[i->a]) {
+            /* Jump on the compare's flags, comparing again if something
+             * came between (its operands live until here). */
+            const ir_insn *c = &g->ins[i->a];
+            int ra = is_const(g, c->a) ? -1 : g->reg[c->a], rb = is_const(g, c->b) ? -1 : g->reg[c->b];
+            spill_everything(g);
+            if (!g->cmp_valid || g->cmp_a != c->a || g->cmp_b != c->b) {
+                unsigned asz = bits_of(g, c->a);
+                int32_t imm;
+                if (ra < 0) {
+                    load_into(g, X86_RAX, c->a);
+                    ra = X86_RAX;
+                }
+                if (imm32_ok(g, c->b, &imm)) {
+                    x86_alu_ri(b, X86_CMP, asz, ra, imm);
+                } else {
+                    if (rb < 0) {
+                        load_into(g, X86_RDX, c->b);
+                        rb = X86_RDX;
+                    }
+                    x86_alu_rr(b, X86_CMP, asz, ra, rb);
+                }
+            }
+            uint8_t *j = x86_jcc_fwd(b, cc_of((ir_cond)c->aux));
+            add_fixup(g, j, false, FIX_LABEL, i->aux);
+            break;
+        }
+        g->cmp_valid = false;
         /* Spilling only stores: a condition in a register is still there. */
         int rc = i->op == IR_BRCOND && !is_const(g, i->a) ? g->reg[i->a] : -1;
         spill_everything(g);
@@ -1281,7 +1392,10 @@ static void gen_insn(gen *g, ir_val v)
     }
     case IR_GOTO:
         flush_all(g);
-        store_pc_imm(g, b, i->imm);
+        if (v != g->loop_goto) {
+            write_loop(g, b);
+            store_pc_imm(g, b, i->imm);
+        }
         if (g->nslots < 2) {
             /* A jump that chaining can point at the next block: its rel32
              * field 4-aligned so patching it is one atomic store. Until
@@ -1294,6 +1408,13 @@ static void gen_insn(gen *g, ir_val v)
             g->slot_field[slot] = (uint32_t)(j - b->start);
             g->slot_stub[slot] = (uint32_t)x86_buf_len(b);
             x86_patch_rel32(j, b->p);
+            if (v == g->loop_goto) {
+                /* Unchained, the back edge leaves like any goto; chained
+                 * to its own block it goes to the loop head. */
+                g->tb->loop_slot = (uint8_t)(slot + 1);
+                write_loop(g, b);
+                store_pc_imm(g, b, i->imm);
+            }
             x86_movabs(b, X86_RAX, (uint64_t)(uintptr_t)g->tb);
             x86_mov_mr(b, 64, state((uint32_t)offsetof(jit_cpu, exit_tb)), X86_RAX);
             exit_slot(g, b, JIT_END_NEXT, IR_EXIT_NORMAL, slot + 1, g->started);
@@ -1305,6 +1426,7 @@ static void gen_insn(gen *g, ir_val v)
         /* Write back first, then fetch the target: write_back uses RAX as
          * its scratch for spilled and constant values. */
         flush_all(g);
+        write_loop(g, b);
         load_into(g, X86_RAX, i->a);
         if (g->g->pc_bytes == 4) x86_mov_rr(b, 32, X86_RAX, X86_RAX);
         x86_mov_mr(b, g->g->pc_bytes * 8, state(g->g->pc_offset), X86_RAX);
@@ -1340,6 +1462,7 @@ static void gen_insn(gen *g, ir_val v)
     }
     case IR_EXIT:
         flush_all(g);
+        write_loop(g, b);
         if (i->aux != IR_EXIT_EXCEPTION) store_pc_imm(g, b, i->imm);
         exit_with(g, b, JIT_END_EXIT, i->aux, g->started);
         break;
@@ -1382,6 +1505,36 @@ static void find_final_sets(gen *g)
     }
 }
 
+/* SETCCs of integers whose one use is a BRCOND: the branch jumps on the
+ * host flags of the compare, and the compare's operands live until the
+ * branch in case it must compare again. */
+static void fuse_branches(gen *g)
+{
+    uint8_t *uses = calloc(g->n, 1);
+    if (!uses) return;
+    for (uint32_t v = 1; v < g->n; v++) {
+        const ir_insn *i = &g->ins[v];
+        if (i->op == IR_CALL) {
+            for (uint32_t k = 0; k < i->c; k++) uses[g->tb->args[i->b + k]] = 2;
+            continue;
+        }
+        ir_val ops[3] = {i->a, i->b, i->c};
+        for (int k = 0; k < 3; k++)
+            if (ops[k] && uses[ops[k]] < 2) uses[ops[k]]++;
+    }
+    for (uint32_t v = 1; v < g->n; v++) {
+        const ir_insn *i = &g->ins[v];
+        if (i->op != IR_BRCOND || uses[i->a] != 1) continue;
+        const ir_insn *c = &g->ins[i->a];
+        if (c->op != IR_SETCC || (c->a && !is_int(g, c->a))) continue;
+        if (c->aux > IR_GES) continue;
+        g->fused[i->a] = 1;
+        if (g->last[c->a] < v) g->last[c->a] = v;
+        if (g->last[c->b] < v) g->last[c->b] = v;
+    }
+    free(uses);
+}
+
 /* User mode: an address that is a 32-bit base plus a constant, used by
  * one load or store and nothing else, is computed by that access with one
  * LEA into RCX (instead of a register of its own and a copy). The base
@@ -1412,6 +1565,101 @@ static void fold_addresses(gen *g)
     free(uses);
 }
 
+/* A block whose GOTO leads back to its own start runs as a loop once the
+ * run loop chains that GOTO to its own block: the guest state words the
+ * block writes (those it also reads first) live in reserved host registers
+ * from the entry on, and the back edge jumps to the budget check after
+ * their loads, so a loop-carried guest register never goes through memory.
+ * Every other way out writes them back. Only blocks whose every operation
+ * is generated inline (no calls on the hot path) qualify, and only words
+ * every GET and SET of the block accesses whole. */
+static void plan_loop(gen *g)
+{
+    enum { MAX_WORDS = 64 };
+    struct word { uint32_t off; uint8_t bytes, read, written, bad; } w[MAX_WORDS];
+    unsigned nw = 0, gotos = 0;
+    const jit_block *tb = g->tb;
+    uint32_t pc_off = g->g->pc_offset, key_off = g->g->flags_offset;
+    if (tb->cap || !tb->guest_insns || tb->n + MAX_LOOP >= FRAME_SLOTS) return;
+    for (uint32_t v = 1; v < g->n; v++) {
+        const ir_insn *i = &g->ins[v];
+        switch (i->op) {
+        case IR_NOP: case IR_CONST: case IR_INSN: case IR_ADD: case IR_SUB: case IR_AND: case IR_OR:
+        case IR_XOR: case IR_MUL: case IR_SHL: case IR_SHR: case IR_SAR: case IR_ROR: case IR_NOT:
+        case IR_NEG: case IR_ADC: case IR_CARRY: case IR_OVF: case IR_OVFSUB: case IR_SELECT:
+        case IR_ZEXT: case IR_SEXT: case IR_TRUNC: case IR_BSWAP: case IR_EXTRACT: case IR_SEXTRACT:
+        case IR_LOAD: case IR_STORE: case IR_LABEL: case IR_BRCOND: case IR_BR: case IR_JUMP: case IR_EXIT:
+            break;
+        case IR_SETCC: {
+            ir_type ta = (ir_type)g->ins[i->a].type;
+            if (ta != IR_I32 && ta != IR_I64) return;
+            break;
+        }
+        case IR_GOTO:
+            if (i->imm == tb->pc && !g->loop_goto && gotos < 2) g->loop_goto = v;
+            gotos++;
+            break;
+        case IR_GET: case IR_SET: {
+            uint32_t off = (uint32_t)i->imm, bytes = ir_type_bits((ir_type)i->type) / 8;
+            bool bad = (i->type != IR_I32 && i->type != IR_I64) ||
+                       (off < pc_off + g->g->pc_bytes && pc_off < off + bytes) ||
+                       (g->g->flags_bytes && off < key_off + g->g->flags_bytes && key_off < off + bytes);
+            struct word *e = NULL;
+            for (unsigned k = 0; k < nw; k++) {
+                if (w[k].off == off && w[k].bytes == bytes) e = &w[k];
+                else if (w[k].off < off + bytes && off < w[k].off + w[k].bytes) {
+                    bad = true;
+                    w[k].bad = 1;
+                }
+            }
+            if (!e && nw < MAX_WORDS) {
+                e = &w[nw++];
+                *e = (struct word){off, (uint8_t)bytes, 0, 0, 0};
+            }
+            if (!e) break;
+            e->bad |= bad;
+            if (i->op == IR_GET && !e->written) e->read = 1;
+            if (i->op == IR_SET) e->written = 1;
+            break;
+        }
+        default:
+            return;
+        }
+    }
+    if (!g->loop_goto) return;
+    /* As many registers as the block's own values leave free. */
+    int *delta = calloc(g->n + 1, sizeof *delta);
+    if (!delta) {
+        g->loop_goto = 0;
+        return;
+    }
+    for (uint32_t v = 1; v < g->n; v++) {
+        if (!g->ins[v].type || is_const(g, v) || g->last[v] <= v) continue;
+        delta[v]++;
+        delta[g->last[v]]--;
+    }
+    int live = 0, most = 0;
+    for (uint32_t v = 1; v < g->n; v++) {
+        live += delta[v];
+        if (live > most) most = live;
+    }
+    free(delta);
+    int room = NALLOC - most - 1;
+    if (room > MAX_LOOP) room = MAX_LOOP;
+    /* Words read before they are written carry values around the loop:
+     * they come first; words only written save a store per iteration. */
+    for (int pass = 0; pass < 2; pass++)
+        for (unsigned k = 0; k < nw && (int)g->nloop < room; k++) {
+            if (w[k].bad || !w[k].written || w[k].read != (pass == 0)) continue;
+            int r = alloc_order[NALLOC - 1 - g->nloop];
+            g->loop_off[g->nloop] = w[k].off;
+            g->loop_bytes[g->nloop] = w[k].bytes;
+            g->loop_reg[g->nloop++] = (uint8_t)r;
+            g->reserved |= 1u << r;
+        }
+    if (!g->nloop) g->loop_goto = 0;
+}
+
 void *jit_x86_compile(x86_cache *x, jit_block *tb, const jit_guest *jg, bool user_mode)
 {
     if (tb->n >= FRAME_SLOTS) return NULL;
@@ -1437,6 +1685,7 @@ void *jit_x86_compile(x86_cache *x, jit_block *tb, const jit_guest *jg, bool use
     g->pins = calloc(tb->n, sizeof *g->pins);
     g->final = calloc(tb->n, 1);
     g->folded = calloc(tb->n, 1);
+    g->fused = calloc(tb->n, 1);
     g->fix = x->fix;
     g->cold_mem = x->cold_mem;
     g->label_hot = calloc(nl ? nl : 1, sizeof *g->label_hot);
@@ -1444,7 +1693,7 @@ void *jit_x86_compile(x86_cache *x, jit_block *tb, const jit_guest *jg, bool use
     g->descs = malloc((nmem ? nmem : 1) * sizeof *g->descs);
     g->pads = malloc((nmem ? nmem : 1) * sizeof *g->pads);
     void *result = NULL;
-    if (!g->reg || !g->in_slot || !g->last || !g->pins || !g->final || !g->folded || !g->fix || !g->cold_mem || !g->label_hot || !g->descs ||
+    if (!g->reg || !g->in_slot || !g->last || !g->pins || !g->final || !g->folded || !g->fused || !g->fix || !g->cold_mem || !g->label_hot || !g->descs ||
         !g->pads)
         goto out;
     memset(g->reg, -1, tb->n);
@@ -1460,9 +1709,16 @@ void *jit_x86_compile(x86_cache *x, jit_block *tb, const jit_guest *jg, bool use
     }
     find_final_sets(g);
     if (user_mode) fold_addresses(g);
+    fuse_branches(g);
+    tb->loop_slot = 0;
+    tb->loop_head = NULL;
+    plan_loop(g);
     uint8_t *start = x->rw + x->used;
     x86_buf_init(&g->hot, start, MAX_BLOCK_CODE / 2);
     x86_buf_init(&g->cold, g->cold_mem, MAX_BLOCK_CODE / 2);
+    for (unsigned k = 0; k < g->nloop; k++)
+        x86_mov_rm(&g->hot, g->loop_bytes[k] * 8, g->loop_reg[k], state(g->loop_off[k]));
+    g->loop_head = (uint32_t)x86_buf_len(&g->hot);
     /* Entry: take the block's instructions from the budget; if that makes
      * it negative (the run is over, or a kick), give them back and leave
      * before doing anything. */
@@ -1471,11 +1727,15 @@ void *jit_x86_compile(x86_cache *x, jit_block *tb, const jit_guest *jg, bool use
         x86_alu_mi(&g->hot, X86_SUB, 32, state((uint32_t)offsetof(jit_cpu, budget)), (int32_t)g->ninsns);
         uint8_t *j = x86_jcc_fwd(&g->hot, X86_CC_S);
         add_fixup(g, j, false, FIX_COLD, (uint32_t)x86_buf_len(&g->cold));
+        if (g->nloop) {
+            write_loop(g, &g->cold);
+            store_pc_imm(g, &g->cold, tb->pc);
+        }
         exit_with(g, &g->cold, JIT_END_NEXT, IR_EXIT_NORMAL, 0);
     }
     for (uint32_t v = 1; v < tb->n && !g->failed; v++) {
         g->pos = v;
-        g->locked = 0;
+        g->locked = g->reserved;
         gen_insn(g, v);
     }
     if (g->failed || g->hot.overflow || g->cold.overflow) goto out;
@@ -1507,6 +1767,7 @@ void *jit_x86_compile(x86_cache *x, jit_block *tb, const jit_guest *jg, bool use
         tb->goto_field[k] = k < g->nslots ? to_rx(x, start + g->slot_field[k]) : NULL;
         tb->goto_stub[k] = k < g->nslots ? to_rx(x, start + g->slot_stub[k]) : NULL;
     }
+    if (tb->loop_slot) tb->loop_head = to_rx(x, start + g->loop_head);
     result = to_rx(x, start);
 out:
     free(g->reg);
@@ -1515,6 +1776,7 @@ out:
     free(g->pins);
     free(g->final);
     free(g->folded);
+    free(g->fused);
     free(g->label_hot);
     free(g->descs);
     free(g->pads);
@@ -1532,6 +1794,10 @@ static void patch_jump(x86_cache *x, uint8_t *field_rx, const uint8_t *target_rx
 
 void jit_x86_chain(x86_cache *x, jit_block *from, unsigned slot, jit_block *to)
 {
+    if (from == to && from->loop_slot == slot + 1) {
+        patch_jump(x, from->goto_field[slot], to->loop_head);
+        return;
+    }
     patch_jump(x, from->goto_field[slot], to->code);
 }
 

@@ -106,10 +106,7 @@ static void apply_start(fuzz_cpu *f, const start *st, uint32_t pc, bool thumb)
     arm_state *s = f->r->s;
     memcpy(s->r, st->r, sizeof st->r);
     s->r[15] = pc;
-    s->nf = st->nzcv >> 3 & 1;
-    s->zf = st->nzcv >> 2 & 1;
-    s->cf = st->nzcv >> 1 & 1;
-    s->vf = st->nzcv & 1;
+    arm_cpsr_set(s, (uint32_t)st->nzcv << 28, 0xf0000000u);
     s->qf = st->qf;
     s->ge = st->ge;
     s->fpscr = st->fpscr;
@@ -186,7 +183,7 @@ static int run_case(fuzz_cpu *f, uint32_t at, bool thumb, uint32_t w1, uint32_t 
 /* What two back ends must agree on. */
 static bool same_state(const arm_state *a, const arm_state *b)
 {
-    return !memcmp(a->r, b->r, sizeof a->r) && a->nf == b->nf && a->zf == b->zf && a->cf == b->cf && a->vf == b->vf &&
+    return !memcmp(a->r, b->r, sizeof a->r) && arm_cpsr_get(a) >> 28 == arm_cpsr_get(b) >> 28 &&
            a->qf == b->qf && a->ge == b->ge && a->thumb == b->thumb && a->itstate == b->itstate &&
            a->fpscr == b->fpscr && !memcmp(a->d, b->d, sizeof a->d) && a->exception == b->exception;
 }
@@ -195,9 +192,8 @@ static void dump_diff(const arm_state *a, const arm_state *b)
 {
     for (int i = 0; i < 16; i++)
         if (a->r[i] != b->r[i]) fprintf(stderr, "  r%d native 0x%08x interp 0x%08x\n", i, a->r[i], b->r[i]);
-    fprintf(stderr, "  nzcv native %u%u%u%u interp %u%u%u%u, q %u %u, ge %x %x, thumb %u %u, it %02x %02x\n", a->nf,
-            a->zf, a->cf, a->vf, b->nf, b->zf, b->cf, b->vf, a->qf, b->qf, a->ge, b->ge, a->thumb, b->thumb,
-            a->itstate, b->itstate);
+    fprintf(stderr, "  nzcv native %x interp %x, q %u %u, ge %x %x, thumb %u %u, it %02x %02x\n", arm_cpsr_get(a) >> 28,
+            arm_cpsr_get(b) >> 28, a->qf, b->qf, a->ge, b->ge, a->thumb, b->thumb, a->itstate, b->itstate);
     fprintf(stderr, "  fpscr 0x%08x 0x%08x, exception %u %u\n", a->fpscr, b->fpscr, a->exception, b->exception);
     for (int i = 0; i < 32; i++)
         if (a->d[i] != b->d[i])

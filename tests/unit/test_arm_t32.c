@@ -57,13 +57,10 @@ static uint8_t *rig_to_user_mode(rig *r)
 
 static void set_nzcv(arm_state *s, unsigned nzcv)
 {
-    s->nf = nzcv >> 3 & 1;
-    s->zf = nzcv >> 2 & 1;
-    s->cf = nzcv >> 1 & 1;
-    s->vf = nzcv & 1;
+    arm_cpsr_set(s, (uint32_t)nzcv << 28, 0xf0000000u);
 }
 
-static unsigned nzcv_of(const arm_state *s) { return s->nf << 3 | s->zf << 2 | s->cf << 1 | s->vf; }
+static unsigned nzcv_of(const arm_state *s) { return arm_cpsr_get(s) >> 28; }
 
 #define SKIP_WITHOUT_AS() \
     do {                  \
