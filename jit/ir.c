@@ -53,6 +53,54 @@ ir_val ir_emit(ir_block *b, ir_op op, ir_type t, ir_val a, ir_val bb, ir_val c, 
     return b->n++;
 }
 
+bool ir_predicate(ir_block *b, ir_val branch)
+{
+    enum { MAX_SETS = 6 };
+    ir_val sets[MAX_SETS];
+    unsigned nsets = 0;
+    if (b->failed || b->insns[branch].op != IR_BRCOND) return false;
+    for (ir_val v = branch + 1; v < b->n; v++) {
+        const ir_insn *i = &b->insns[v];
+        switch (i->op) {
+        case IR_NOP: case IR_CONST: case IR_ADD: case IR_SUB: case IR_AND: case IR_OR: case IR_XOR:
+        case IR_MUL: case IR_SHL: case IR_SHR: case IR_SAR: case IR_ROR: case IR_NOT: case IR_NEG:
+        case IR_ADC: case IR_CARRY: case IR_OVF: case IR_OVFSUB: case IR_SELECT: case IR_ZEXT: case IR_SEXT:
+        case IR_TRUNC: case IR_BSWAP: case IR_EXTRACT: case IR_SEXTRACT:
+            break;
+        case IR_SETCC:
+            if (b->insns[i->a].type != IR_I32 && b->insns[i->a].type != IR_I64) return false;
+            break;
+        case IR_GET: {
+            /* It must read the state from before the region. */
+            unsigned bytes = ir_type_bits((ir_type)i->type) / 8;
+            for (unsigned k = 0; k < nsets; k++) {
+                const ir_insn *s = &b->insns[sets[k]];
+                unsigned sb = ir_type_bits((ir_type)s->type) / 8;
+                if (s->imm < i->imm + bytes && i->imm < s->imm + sb) return false;
+            }
+            break;
+        }
+        case IR_SET:
+            if ((i->type != IR_I32 && i->type != IR_I64) || nsets == MAX_SETS) return false;
+            sets[nsets++] = v;
+            break;
+        default:
+            return false;
+        }
+    }
+    /* The SETs go, in order, after the region, each keeping the old value
+     * when the branch would have skipped it. */
+    ir_val skip = b->insns[branch].a;
+    b->insns[branch] = (ir_insn){.op = IR_NOP};
+    for (unsigned k = 0; k < nsets; k++) {
+        ir_insn s = b->insns[sets[k]];
+        b->insns[sets[k]] = (ir_insn){.op = IR_NOP};
+        ir_val old = ir_get(b, (ir_type)s.type, (uint32_t)s.imm);
+        ir_set(b, (uint32_t)s.imm, ir_select(b, skip, old, s.a));
+    }
+    return !b->failed;
+}
+
 static unsigned size_log2(unsigned size) { return size == 8 ? 3 : size == 4 ? 2 : size == 2 ? 1 : 0; }
 
 static uint8_t mem_flags(unsigned size, bool sign, bool be)

@@ -141,6 +141,13 @@ void ir_block_init(ir_block *b);
 void ir_block_reset(ir_block *b);
 void ir_block_free(ir_block *b);
 
+/* If-conversion: when everything after the BRCOND at `branch` to the end of
+ * the block is pure arithmetic and SETs (at most six, of integers, with no
+ * GET reading what an earlier one of them wrote), the branch goes and each
+ * SET becomes a SET of SELECT(condition, old value, new value). The
+ * caller then leaves out the branch's label. True if it did. */
+bool ir_predicate(ir_block *b, ir_val branch);
+
 static inline ir_insn *ir_at(const ir_block *b, ir_val v) { return &b->insns[v]; }
 static inline ir_type ir_type_of(const ir_block *b, ir_val v) { return (ir_type)b->insns[v].type; }
 
@@ -162,6 +169,7 @@ IR_BINOP(rems, REMS) IR_BINOP(and, AND) IR_BINOP(or, OR) IR_BINOP(xor, XOR)
 IR_BINOP(shl, SHL) IR_BINOP(shr, SHR) IR_BINOP(sar, SAR) IR_BINOP(ror, ROR)
 IR_BINOP(fadd, FADD) IR_BINOP(fsub, FSUB) IR_BINOP(fmul, FMUL) IR_BINOP(fdiv, FDIV)
 #undef IR_BINOP
+static inline ir_val ir_ovfsub(ir_block *b, ir_val x, ir_val y) { return ir_emit(b, IR_OVFSUB, IR_I32, x, y, 0, 0, 0); }
 static inline ir_val ir_not(ir_block *b, ir_val x) { return ir_emit(b, IR_NOT, ir_type_of(b, x), x, 0, 0, 0, 0); }
 static inline ir_val ir_neg(ir_block *b, ir_val x) { return ir_emit(b, IR_NEG, ir_type_of(b, x), x, 0, 0, 0, 0); }
 static inline ir_val ir_adc(ir_block *b, ir_val x, ir_val y, ir_val cin)

@@ -119,7 +119,16 @@ static ir_val simplify(ir_block *b, ir_val v)
         }
         break;
     }
+    case IR_OVFSUB:
+        if (cb && kb == 0) { make_const(i, 0); return 0; } /* a - 0 never overflows */
+        break;
     case IR_SETCC:
+        /* Against unsigned 0: always above or equal, never below. */
+        if (cb && kb == 0 && (i->aux == IR_GEU || i->aux == IR_LTU) &&
+            (b->insns[i->a].type == IR_I32 || b->insns[i->a].type == IR_I64)) {
+            make_const(i, i->aux == IR_GEU);
+            return 0;
+        }
         /* (a - x) == 0 is a == x. */
         if ((i->aux == IR_EQ || i->aux == IR_NE) && cb && kb == 0 && b->insns[i->a].op == IR_SUB) {
             const ir_insn *s = &b->insns[i->a];

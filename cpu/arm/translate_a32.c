@@ -201,7 +201,7 @@ static void data_processing(jit_tcx *t, const a32_insn *d, ir_val n, ir_val m, i
         arm_gen_undef(t, d->pc);
         return;
     }
-    ir_val r, c = IR_NONE, v = IR_NONE, one = k32(b, 1);
+    ir_val r, c = IR_NONE, v = IR_NONE;
     bool arith = true;
     switch (op) {
     case DP_AND: case DP_TST: r = ir_and(b, n, m); arith = false; break;
@@ -210,20 +210,16 @@ static void data_processing(jit_tcx *t, const a32_insn *d, ir_val n, ir_val m, i
     case DP_MOV: r = m; arith = false; break;
     case DP_BIC: r = ir_and(b, n, ir_not(b, m)); arith = false; break;
     case DP_MVN: r = ir_not(b, m); arith = false; break;
-    case DP_SUB: case DP_CMP: { /* n + ~m + 1: C is NOT borrow */
-        ir_val nm = ir_not(b, m);
+    case DP_SUB: case DP_CMP: /* n + ~m + 1: C is NOT borrow, n >= m */
         r = ir_sub(b, n, m);
-        c = ir_carry(b, n, nm, one);
-        v = ir_ovf(b, n, nm, one);
+        c = ir_setcc(b, IR_GEU, n, m);
+        v = ir_ovfsub(b, n, m);
         break;
-    }
-    case DP_RSB: {
-        ir_val nn = ir_not(b, n);
+    case DP_RSB:
         r = ir_sub(b, m, n);
-        c = ir_carry(b, m, nn, one);
-        v = ir_ovf(b, m, nn, one);
+        c = ir_setcc(b, IR_GEU, m, n);
+        v = ir_ovfsub(b, m, n);
         break;
-    }
     case DP_ADD: case DP_CMN:
         r = ir_add(b, n, m);
         c = ir_carry(b, n, m, IR_NONE);
@@ -1170,8 +1166,9 @@ void arm_translate_a32(jit_tcx *t)
         /* A failed condition skips the instruction (ARM ARM A8.3). */
         uint32_t skip = ir_new_label(b);
         ir_brcond(b, arm_cond_value(b, d.cond ^ 1), skip);
+        ir_val branch = b->n - 1;
         fn(t, &d);
-        ir_label(b, skip);
+        if (t->end || !ir_predicate(b, branch)) ir_label(b, skip);
         if (t->end) ir_goto(b, d.pc + 4);
     }
     t->pc += 4;

@@ -114,15 +114,19 @@ static ir_val alu(jit_tcx *t, enum alu_op op, ir_val n, ir_val m, ir_val shc, bo
         case ALU_ADD: x = n; y = m; break;
         case ALU_ADC: x = n; y = m; cin = flag(b, OFF(cf)); break;
         case ALU_SBC: x = n; y = ir_not(b, m); cin = flag(b, OFF(cf)); break;
-        case ALU_SUB: x = n; y = ir_not(b, m); cin = k32(b, 1); break;
-        default: x = m; y = ir_not(b, n); cin = k32(b, 1); break; /* RSB */
+        case ALU_SUB: x = n; y = m; break;
+        default: x = m; y = n; break; /* RSB */
         }
-        r = cin ? ir_adc(b, x, y, cin) : ir_add(b, x, y);
+        if (op == ALU_SUB || op == ALU_RSB) r = ir_sub(b, x, y); /* C is x >= y */
+        else r = cin ? ir_adc(b, x, y, cin) : ir_add(b, x, y);
         break;
     }
     if (setflags) {
         arm_set_nz(b, r);
-        if (x) {
+        if (x && (op == ALU_SUB || op == ALU_RSB)) {
+            ir_set(b, OFF(cf), ir_setcc(b, IR_GEU, x, y));
+            ir_set(b, OFF(vf), ir_ovfsub(b, x, y));
+        } else if (x) {
             ir_set(b, OFF(cf), ir_carry(b, x, y, cin));
             ir_set(b, OFF(vf), ir_ovf(b, x, y, cin));
         } else if (shc) {
@@ -977,8 +981,9 @@ void arm_translate_t32(jit_tcx *t)
          * either way. */
         uint32_t skip = ir_new_label(b);
         ir_brcond(b, arm_cond_value(b, cond ^ 1), skip);
+        ir_val branch = b->n - 1;
         fn(t, &d);
-        ir_label(b, skip);
+        if (t->end || !ir_predicate(b, branch)) ir_label(b, skip);
         sync_it(t, &d);
         if (t->end) ir_goto(b, d.pc + d.len);
     }

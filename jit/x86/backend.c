@@ -303,7 +303,8 @@ typedef struct gen {
      * SETCC's own set and zero-extend) runs between; everything else
      * clears cmp_valid. */
     bool cmp_valid;
-    ir_val cmp_a, cmp_b;
+    bool cmp_adc;         /* the flags are ADC cmp_a, cmp_b with carry-in cmp_c */
+    ir_val cmp_a, cmp_b, cmp_c;
     uint8_t *fused;       /* SETCCs only a BRCOND uses: compared there, never set */
     bool failed;
 } gen;
@@ -773,7 +774,7 @@ static void gen_compare(gen *g, ir_val v, x86_cc cc)
     x86_buf *b = &g->hot;
     unsigned asz = bits_of(g, i->a);
     int32_t imm;
-    if (!g->cmp_valid || g->cmp_a != i->a || g->cmp_b != i->b) {
+    if (!g->cmp_valid || g->cmp_adc || g->cmp_a != i->a || g->cmp_b != i->b) {
         int ra = use(g, i->a);
         if (imm32_ok(g, i->b, &imm)) {
             x86_alu_ri(b, X86_CMP, asz, ra, imm);
@@ -782,6 +783,7 @@ static void gen_compare(gen *g, ir_val v, x86_cc cc)
             x86_alu_rr(b, X86_CMP, asz, ra, rb);
         }
         g->cmp_valid = true;
+        g->cmp_adc = false;
         g->cmp_a = i->a;
         g->cmp_b = i->b;
     }
@@ -791,32 +793,47 @@ static void gen_compare(gen *g, ir_val v, x86_cc cc)
     bind(g, d, v);
 }
 
-/* Carry-in into CF, then op; c may be none (CF cleared by the plain op). */
+/* a + b + c (c 0/1, or none): the sum (ADC) or one of its flags (CARRY,
+ * OVF). The flags stay known, so the other flags of the same sum right
+ * after cost one SETcc each. */
 static void gen_adc_like(gen *g, ir_val v, bool result_flag, x86_cc flag)
 {
     const ir_insn *i = &g->ins[v];
     unsigned sz = bits_of(g, i->a);
     x86_buf *b = &g->hot;
-    load_into(g, X86_RAX, i->a);
-    load_into(g, X86_RDX, i->b);
-    if (i->c && is_const(g, i->c)) {
-        /* A known carry-in (subtraction's 1, say): set or clear CF. */
-        if (g->ins[i->c].imm & 1) {
-            x86_stc(b);
-            x86_alu_rr(b, X86_ADC, sz, X86_RAX, X86_RDX);
+    if (!(result_flag && g->cmp_valid && g->cmp_adc && g->cmp_a == i->a && g->cmp_b == i->b && g->cmp_c == i->c)) {
+        int32_t imm;
+        bool bimm = imm32_ok(g, i->b, &imm);
+        int rb = bimm ? -1 : use(g, i->b);
+        int rc = i->c && !is_const(g, i->c) ? use(g, i->c) : -1;
+        int d;
+        if (result_flag) {
+            load_into(g, X86_RAX, i->a);
+            d = X86_RAX;
         } else {
-            x86_alu_rr(b, X86_ADD, sz, X86_RAX, X86_RDX);
+            d = def(g, v, i->a);
         }
-    } else if (i->c) {
-        load_into(g, X86_RCX, i->c);
-        x86_bt_ri(b, X86_BT, 32, X86_RCX, 0);
-        x86_alu_rr(b, X86_ADC, sz, X86_RAX, X86_RDX);
-    } else {
-        x86_alu_rr(b, X86_ADD, sz, X86_RAX, X86_RDX);
+        /* The carry-in into CF last: the moves above keep the flags. */
+        x86_alu op = X86_ADD;
+        if (rc >= 0) {
+            x86_bt_ri(b, X86_BT, 32, rc, 0);
+            op = X86_ADC;
+        } else if (i->c && (g->ins[i->c].imm & 1)) {
+            x86_stc(b); /* a known carry-in: subtraction's 1, say */
+            op = X86_ADC;
+        }
+        if (bimm) x86_alu_ri(b, op, sz, d, imm);
+        else x86_alu_rr(b, op, sz, d, rb);
+        g->cmp_valid = true;
+        g->cmp_adc = true;
+        g->cmp_a = i->a;
+        g->cmp_b = i->b;
+        g->cmp_c = i->c;
+        if (!result_flag) return;
     }
-    int d = def(g, v, 0);
-    if (result_flag) x86_setcc_zx(b, flag, d);
-    else x86_mov_rr(b, sz, d, X86_RAX);
+    int d = grab(g, false);
+    x86_setcc_zx(b, flag, d);
+    bind(g, d, v);
 }
 
 /* Cold code around a call: the live values in caller-saved registers
@@ -1176,6 +1193,7 @@ static void gen_insn(gen *g, ir_val v)
     unsigned sz = i->type ? bits_of(g, v) : 32;
     switch (i->op) {
     case IR_NOP: case IR_CONST: case IR_GET: case IR_SET: case IR_SETCC: case IR_OVFSUB: case IR_BRCOND:
+    case IR_ADC: case IR_CARRY: case IR_OVF:
         break;
     case IR_INSN:
         if (!g->stored) break;
@@ -1350,7 +1368,7 @@ static void gen_insn(gen *g, ir_val v)
             const ir_insn *c = &g->ins[i->a];
             int ra = is_const(g, c->a) ? -1 : g->reg[c->a], rb = is_const(g, c->b) ? -1 : g->reg[c->b];
             spill_everything(g);
-            if (!g->cmp_valid || g->cmp_a != c->a || g->cmp_b != c->b) {
+            if (!g->cmp_valid || g->cmp_adc || g->cmp_a != c->a || g->cmp_b != c->b) {
                 unsigned asz = bits_of(g, c->a);
                 int32_t imm;
                 if (ra < 0) {
