@@ -238,7 +238,7 @@ static void mark_code_page(jit_engine *e, uint64_t page)
         jit_cpu *c = e->cpus[i];
         if (c->user_mode) {
             uint64_t pn = page >> e->g->page_bits;
-            if (c->code_pages && (pn >> 3) < c->code_pages_len) c->code_pages[pn >> 3] |= (uint8_t)(1u << (pn & 7));
+            if (c->code_pages && pn < c->code_pages_len) c->code_pages[pn] = 1;
         } else if (c->tlb) {
             /* Stores through existing entries for this page must now take
              * the slow path. */
@@ -348,8 +348,7 @@ void jit_smc_write(jit_cpu *c, uint64_t addr, unsigned size)
     c->smc_hit = true;
     if (c->user_mode) {
         uint64_t pn = addr >> e->g->page_bits;
-        if (!jit_page_has_code(c, addr) && c->code_pages && (pn >> 3) < c->code_pages_len)
-            c->code_pages[pn >> 3] &= (uint8_t)~(1u << (pn & 7));
+        if (!jit_page_has_code(c, addr) && c->code_pages && pn < c->code_pages_len) c->code_pages[pn] = 0;
     }
 }
 
@@ -580,7 +579,7 @@ loom_err jit_cpu_init(jit_cpu *c, jit_engine *e, loom_cpu *cpu, loom_bus *bus, u
     if (!c->jump_cache) return LOOM_E_NOMEM;
     if (c->user_mode) {
         uint64_t pages = (guest_size + (1ull << e->g->page_bits) - 1) >> e->g->page_bits;
-        c->code_pages_len = (pages + 7) / 8;
+        c->code_pages_len = pages;
         c->code_pages = calloc(c->code_pages_len ? c->code_pages_len : 1, 1);
         if (!c->code_pages) return LOOM_E_NOMEM;
     } else {

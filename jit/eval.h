@@ -235,7 +235,12 @@ static inline bool ir_fp_checked_eval(const ir_insn *i, ir_type ta, uint64_t a, 
         return !in;
     }
     if (!ir_eval(i, ta, a, b, 0, out)) return true;
-    return ir_fp_special(k, i->op == IR_FTOI ? IR_I32 : (ir_type)i->type, *out);
+    if (!ir_fp_special(k, i->op == IR_FTOI ? IR_I32 : (ir_type)i->type, *out)) return false;
+    if (k == IR_FPCHK_TINY && (i->op == IR_FMUL || i->op == IR_FDIV)) {
+        uint64_t mag = ta == IR_F32 ? 0x7fffffffu : ~0ull >> 1;
+        if (!(*out & mag) && (!(a & mag) || (i->op == IR_FMUL && !(b & mag)))) return false;
+    }
+    return true;
 }
 
 #endif

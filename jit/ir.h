@@ -35,7 +35,9 @@ enum {
 enum {
     IR_FPCHK_NONE = 0,
     IR_FPCHK_INF,  /* the result is infinite or NaN */
-    IR_FPCHK_TINY, /* ... or zero, subnormal or in the smallest normal binade */
+    IR_FPCHK_TINY, /* ... or zero, subnormal or in the smallest normal binade;
+                    * but not a zero FMUL of a zero factor or FDIV of a zero
+                    * dividend (exact, nothing to raise) */
     IR_FPCHK_INT,  /* FTOI to i32: the result is INT32_MIN (out of range, NaN) */
     IR_FPCHK_UINT, /* FTOI to i32 as unsigned: the value is not in 0..UINT32_MAX */
     IR_FPCHK_UNORD, /* FCMP: unordered (a NaN) */

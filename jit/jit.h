@@ -128,8 +128,9 @@ struct jit_cpu {
     uint64_t slice_insns;    /* c->insns when the current jit_exec began */
     loom_time slice_start;   /* local time then */
     jit_block **jump_cache;  /* by pc hash */
-    uint8_t *code_pages;     /* user mode: a bit per guest page that holds translated code */
-    uint64_t code_pages_len; /* bytes of code_pages */
+    uint8_t *code_pages;     /* user mode: a byte per guest page, 1 if it holds translated
+                              * code (a byte, so a store checks it with one compare) */
+    uint64_t code_pages_len; /* guest pages, bytes of code_pages */
     bool smc_hit;            /* a store just invalidated the running block */
     uint32_t last_exit;      /* IR_EXIT_* of the block that ended the last jit_exec */
     /* User mode: a byte per guest page, JIT_PAGE_* rights; accesses from C
@@ -163,6 +164,12 @@ loom_err jit_watch_insert(jit_cpu *c, uint64_t addr, uint64_t len, unsigned kind
 loom_err jit_watch_remove(jit_cpu *c, uint64_t addr, uint64_t len, unsigned kinds);
 
 #define JIT_JUMP_CACHE_BITS 10
+
+/* User mode: the guest page holds translated code. */
+static inline bool jit_code_page_marked(const jit_cpu *c, uint64_t page)
+{
+    return c->code_pages && page < c->code_pages_len && c->code_pages[page];
+}
 
 /* Rights in jit_cpu.user_prot (the same bits as PROT_READ/WRITE/EXEC). */
 enum { JIT_PAGE_READ = 1, JIT_PAGE_WRITE = 2, JIT_PAGE_EXEC = 4 };

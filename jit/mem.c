@@ -186,7 +186,7 @@ static bool access_bytes(jit_cpu *c, uint64_t addr, uint8_t *buf, unsigned size,
                           : acc == JIT_FETCH ? JIT_PAGE_EXEC : JIT_PAGE_READ | JIT_PAGE_EXEC;
             unsigned pb = c->guest->page_bits;
             for (uint64_t p = addr >> pb; p <= (addr + size - 1) >> pb; p++)
-                if ((p >> 3) >= c->code_pages_len || !(c->user_prot[p] & need)) {
+                if (p >= c->code_pages_len || !(c->user_prot[p] & need)) {
                     f->vaddr = p == addr >> pb ? addr : p << pb;
                     f->kind = JIT_FAULT_UNMAPPED;
                     f->info = 0;
@@ -196,8 +196,7 @@ static bool access_bytes(jit_cpu *c, uint64_t addr, uint8_t *buf, unsigned size,
         if (acc == JIT_WRITE) {
             memcpy(host, buf, size);
             uint64_t page = addr >> c->guest->page_bits;
-            if (c->code_pages && (page >> 3) < c->code_pages_len && (c->code_pages[page >> 3] >> (page & 7)) & 1)
-                jit_smc_write(c, addr, size);
+            if (jit_code_page_marked(c, page)) jit_smc_write(c, addr, size);
         } else {
             memcpy(buf, host, size);
         }
@@ -305,7 +304,7 @@ bool jit_debug_read(jit_cpu *c, uint64_t vaddr, void *buf, unsigned len)
         unsigned pb = c->guest->page_bits;
         if (c->user_prot && len)
             for (uint64_t p = vaddr >> pb; p <= (vaddr + len - 1) >> pb; p++)
-                if ((p >> 3) >= c->code_pages_len || !(c->user_prot[p] & (JIT_PAGE_READ | JIT_PAGE_EXEC))) return false;
+                if (p >= c->code_pages_len || !(c->user_prot[p] & (JIT_PAGE_READ | JIT_PAGE_EXEC))) return false;
         memcpy(buf, c->guest_base + vaddr, len);
         return true;
     }

@@ -81,7 +81,7 @@ static void arm_invalidate(void *opaque, uint32_t start, uint32_t end)
     jit_cpu *jc = u->threads ? &((arm_state *)u->threads->arch)->jc : NULL;
     if (!jc || !jc->code_pages) return;
     for (uint64_t p = start >> USER_PAGE_BITS; p <= end >> USER_PAGE_BITS; p++) {
-        if ((p >> 3) < jc->code_pages_len && (jc->code_pages[p >> 3] >> (p & 7)) & 1) {
+        if (jit_code_page_marked(jc, p)) {
             jit_invalidate(jc->eng, start, end);
             return;
         }

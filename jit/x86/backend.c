@@ -904,12 +904,9 @@ static void gen_mem(gen *g, ir_val v)
             /* Stores into pages with translated code go the slow way. */
             x86_mov_rm(b, 64, X86_RAX, state((uint32_t)offsetof(jit_cpu, code_pages)));
             x86_mov_rr(b, 64, X86_RDX, X86_RCX);
-            x86_shift_ri(b, X86_SHR, 64, X86_RDX, (uint8_t)(g->g->page_bits + 3));
-            x86_movzx_rm(b, 32, 8, X86_RAX, x86_mem_sib(X86_RAX, X86_RDX, 1, 0));
-            x86_mov_rr(b, 32, X86_RDX, X86_RCX);
-            x86_shift_ri(b, X86_SHR, 32, X86_RDX, (uint8_t)g->g->page_bits);
-            x86_bt_rr(b, X86_BT, 32, X86_RAX, X86_RDX);
-            to_slow = x86_jcc_fwd(b, X86_CC_C);
+            x86_shift_ri(b, X86_SHR, 64, X86_RDX, (uint8_t)g->g->page_bits);
+            x86_alu_mi(b, X86_CMP, 8, x86_mem_sib(X86_RAX, X86_RDX, 1, 0), 0);
+            to_slow = x86_jcc_fwd(b, X86_CC_NE);
         }
     } else {
         unsigned pb = g->g->page_bits;
@@ -1147,6 +1144,25 @@ static void gen_fp(gen *g, ir_val v)
         /* Cold: the helper gives the guest's result (and flags). */
         x86_buf *c = &g->cold;
         add_fixup(g, special, false, FIX_COLD, (uint32_t)x86_buf_len(c));
+        if (k == IR_FPCHK_TINY && (i->op == IR_FMUL || i->op == IR_FDIV)) {
+            /* A zero product of a zero factor, or zero divided, is exact
+             * and raises nothing: common, and no call. */
+            uint8_t *nonzero, *exact;
+            x86_mov_rr(c, sz, X86_RCX, d);
+            x86_alu_rr(c, X86_ADD, sz, X86_RCX, X86_RCX);
+            nonzero = x86_jcc_fwd(c, X86_CC_NZ);
+            x86_mov_rr(c, sz, X86_RCX, ra);
+            x86_alu_rr(c, X86_ADD, sz, X86_RCX, X86_RCX);
+            exact = x86_jcc_fwd(c, X86_CC_Z);
+            add_fixup(g, exact, true, FIX_HOT, back);
+            if (i->op == IR_FMUL) {
+                x86_mov_rr(c, sz, X86_RCX, rb);
+                x86_alu_rr(c, X86_ADD, sz, X86_RCX, X86_RCX);
+                exact = x86_jcc_fwd(c, X86_CC_Z);
+                add_fixup(g, exact, true, FIX_HOT, back);
+            }
+            x86_patch_rel32(nonzero, c->p);
+        }
         uint32_t saved = cold_save(g, c, d);
         /* ra and rb are never RDX or RCX (scratch), and are read before
          * RSI and RDI are written. */

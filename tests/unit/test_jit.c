@@ -924,12 +924,24 @@ static uint64_t fp_reference(const fp_case *c, double x, double y, bool *special
     case IR_FMUL:
         if (c->t == IR_F32) {
             float p = xf * yf;
-            *special = big_or_nan(p) || (p < 2 * 1.17549435e-38f && p > -2 * 1.17549435e-38f);
+            /* A zero of a zero factor is exact: no helper. */
+            *special = big_or_nan(p) ||
+                       (p < 2 * 1.17549435e-38f && p > -2 * 1.17549435e-38f && !(p == 0 && (xf == 0 || yf == 0)));
             return f32b(p);
         }
         r = x * y;
+        if (r == 0 && (x == 0 || y == 0)) {
+            *special = false;
+            return f64b(r);
+        }
         break;
-    case IR_FDIV: r = x / y; break;
+    case IR_FDIV:
+        r = x / y;
+        if (r == 0 && x == 0) {
+            *special = false;
+            return f64b(r);
+        }
+        break;
     case IR_FSQRT: r = __builtin_sqrt(x); break;
     case IR_FCVT: {
         float p = (float)x;
