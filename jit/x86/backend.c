@@ -267,6 +267,7 @@ typedef struct gen {
     int8_t *reg;      /* host register of each value, or -1 */
     uint8_t *in_slot; /* the value's spill slot holds it */
     uint32_t *last;   /* last use */
+    uint8_t *uses;    /* uses, counted up to 2 (a call's arguments count as 2) */
     uint16_t *pins;   /* pending SETs holding the value */
     uint8_t *final;   /* SETs no later SET in the block overlaps: written at once */
     uint8_t *folded;  /* user mode: ADDs of a constant computed by the one access using them */
@@ -767,26 +768,38 @@ static void gen_shift(gen *g, ir_val v, x86_shift op)
     }
 }
 
+static bool flags_hold_cmp(const gen *g, ir_val a, ir_val b)
+{
+    return g->cmp_valid && !g->cmp_adc && g->cmp_a == a && g->cmp_b == b;
+}
+
+/* CMP a (in ra), b (an immediate, in rb, or else loaded into RDX). */
+static void emit_cmp(gen *g, ir_val a, int ra, ir_val bv, int rb)
+{
+    x86_buf *b = &g->hot;
+    int32_t imm;
+    if (imm32_ok(g, bv, &imm)) {
+        x86_alu_ri(b, X86_CMP, bits_of(g, a), ra, imm);
+    } else {
+        if (rb < 0) {
+            load_into(g, X86_RDX, bv);
+            rb = X86_RDX;
+        }
+        x86_alu_rr(b, X86_CMP, bits_of(g, a), ra, rb);
+    }
+    g->cmp_valid = true;
+    g->cmp_adc = false;
+    g->cmp_a = a;
+    g->cmp_b = bv;
+}
+
 /* CMP a, b and one of its flags as 0/1. */
 static void gen_compare(gen *g, ir_val v, x86_cc cc)
 {
     const ir_insn *i = &g->ins[v];
     x86_buf *b = &g->hot;
-    unsigned asz = bits_of(g, i->a);
-    int32_t imm;
-    if (!g->cmp_valid || g->cmp_adc || g->cmp_a != i->a || g->cmp_b != i->b) {
-        int ra = use(g, i->a);
-        if (imm32_ok(g, i->b, &imm)) {
-            x86_alu_ri(b, X86_CMP, asz, ra, imm);
-        } else {
-            int rb = use(g, i->b);
-            x86_alu_rr(b, X86_CMP, asz, ra, rb);
-        }
-        g->cmp_valid = true;
-        g->cmp_adc = false;
-        g->cmp_a = i->a;
-        g->cmp_b = i->b;
-    }
+    if (!flags_hold_cmp(g, i->a, i->b))
+        emit_cmp(g, i->a, use(g, i->a), i->b, is_const(g, i->b) ? -1 : use(g, i->b));
     if (g->fused[v]) return; /* its BRCOND jumps on the flags */
     int d = grab(g, false);
     x86_setcc_zx(b, cc, d);
@@ -1384,22 +1397,12 @@ static void gen_insn(gen *g, ir_val v)
             const ir_insn *c = &g->ins[i->a];
             int ra = is_const(g, c->a) ? -1 : g->reg[c->a], rb = is_const(g, c->b) ? -1 : g->reg[c->b];
             spill_everything(g);
-            if (!g->cmp_valid || g->cmp_adc || g->cmp_a != c->a || g->cmp_b != c->b) {
-                unsigned asz = bits_of(g, c->a);
-                int32_t imm;
+            if (!flags_hold_cmp(g, c->a, c->b)) {
                 if (ra < 0) {
                     load_into(g, X86_RAX, c->a);
                     ra = X86_RAX;
                 }
-                if (imm32_ok(g, c->b, &imm)) {
-                    x86_alu_ri(b, X86_CMP, asz, ra, imm);
-                } else {
-                    if (rb < 0) {
-                        load_into(g, X86_RDX, c->b);
-                        rb = X86_RDX;
-                    }
-                    x86_alu_rr(b, X86_CMP, asz, ra, rb);
-                }
+                emit_cmp(g, c->a, ra, c->b, rb);
             }
             uint8_t *j = x86_jcc_fwd(b, cc_of((ir_cond)c->aux));
             add_fixup(g, j, false, FIX_LABEL, i->aux);
@@ -1544,21 +1547,9 @@ static void find_final_sets(gen *g)
  * branch in case it must compare again. */
 static void fuse_branches(gen *g)
 {
-    uint8_t *uses = calloc(g->n, 1);
-    if (!uses) return;
     for (uint32_t v = 1; v < g->n; v++) {
         const ir_insn *i = &g->ins[v];
-        if (i->op == IR_CALL) {
-            for (uint32_t k = 0; k < i->c; k++) uses[g->tb->args[i->b + k]] = 2;
-            continue;
-        }
-        ir_val ops[3] = {i->a, i->b, i->c};
-        for (int k = 0; k < 3; k++)
-            if (ops[k] && uses[ops[k]] < 2) uses[ops[k]]++;
-    }
-    for (uint32_t v = 1; v < g->n; v++) {
-        const ir_insn *i = &g->ins[v];
-        if (i->op != IR_BRCOND || uses[i->a] != 1) continue;
+        if (i->op != IR_BRCOND || g->uses[i->a] != 1) continue;
         const ir_insn *c = &g->ins[i->a];
         if (c->op != IR_SETCC || (c->a && !is_int(g, c->a))) continue;
         if (c->aux > IR_GES) continue;
@@ -1566,7 +1557,6 @@ static void fuse_branches(gen *g)
         if (g->last[c->a] < v) g->last[c->a] = v;
         if (g->last[c->b] < v) g->last[c->b] = v;
     }
-    free(uses);
 }
 
 /* User mode: an address that is a 32-bit base plus a constant, used by
@@ -1575,28 +1565,15 @@ static void fuse_branches(gen *g)
  * then lives until the access. */
 static void fold_addresses(gen *g)
 {
-    uint8_t *uses = calloc(g->n, 1);
-    if (!uses) return;
-    for (uint32_t v = 1; v < g->n; v++) {
-        const ir_insn *i = &g->ins[v];
-        if (i->op == IR_CALL) {
-            for (uint32_t k = 0; k < i->c; k++) uses[g->tb->args[i->b + k]] = 2;
-            continue;
-        }
-        ir_val ops[3] = {i->a, i->b, i->c};
-        for (int k = 0; k < 3; k++)
-            if (ops[k] && uses[ops[k]] < 2) uses[ops[k]]++;
-    }
     for (uint32_t v = 1; v < g->n; v++) {
         const ir_insn *i = &g->ins[v];
         if (i->op != IR_LOAD && i->op != IR_STORE) continue;
         const ir_insn *a = &g->ins[i->a];
-        if (a->op != IR_ADD || a->type != IR_I32 || uses[i->a] != 1 || i->b == i->a) continue;
+        if (a->op != IR_ADD || a->type != IR_I32 || g->uses[i->a] != 1 || i->b == i->a) continue;
         if (g->ins[a->b].op != IR_CONST || g->ins[a->a].op == IR_CONST) continue;
         g->folded[i->a] = 1;
         if (g->last[a->a] < v) g->last[a->a] = v;
     }
-    free(uses);
 }
 
 /* A block whose GOTO leads back to its own start runs as a loop once the
@@ -1716,6 +1693,7 @@ void *jit_x86_compile(x86_cache *x, jit_block *tb, const jit_guest *jg, bool use
     g->reg = malloc(tb->n);
     g->in_slot = calloc(tb->n, 1);
     g->last = calloc(tb->n, sizeof *g->last);
+    g->uses = calloc(tb->n, 1);
     g->pins = calloc(tb->n, sizeof *g->pins);
     g->final = calloc(tb->n, 1);
     g->folded = calloc(tb->n, 1);
@@ -1727,18 +1705,24 @@ void *jit_x86_compile(x86_cache *x, jit_block *tb, const jit_guest *jg, bool use
     g->descs = malloc((nmem ? nmem : 1) * sizeof *g->descs);
     g->pads = malloc((nmem ? nmem : 1) * sizeof *g->pads);
     void *result = NULL;
-    if (!g->reg || !g->in_slot || !g->last || !g->pins || !g->final || !g->folded || !g->fused || !g->fix || !g->cold_mem || !g->label_hot || !g->descs ||
+    if (!g->reg || !g->in_slot || !g->last || !g->uses || !g->pins || !g->final || !g->folded || !g->fused || !g->fix || !g->cold_mem || !g->label_hot || !g->descs ||
         !g->pads)
         goto out;
     memset(g->reg, -1, tb->n);
     for (uint32_t v = 1; v < tb->n; v++) {
         const ir_insn *i = &tb->insns[v];
         if (i->op == IR_CALL) {
-            for (uint32_t k = 0; k < i->c; k++) g->last[tb->args[i->b + k]] = v;
+            for (uint32_t k = 0; k < i->c; k++) {
+                g->last[tb->args[i->b + k]] = v;
+                g->uses[tb->args[i->b + k]] = 2;
+            }
         } else {
-            if (i->a) g->last[i->a] = v;
-            if (i->b) g->last[i->b] = v;
-            if (i->c) g->last[i->c] = v;
+            ir_val ops[3] = {i->a, i->b, i->c};
+            for (int k = 0; k < 3; k++) {
+                if (!ops[k]) continue;
+                g->last[ops[k]] = v;
+                if (g->uses[ops[k]] < 2) g->uses[ops[k]]++;
+            }
         }
     }
     find_final_sets(g);
@@ -1807,6 +1791,7 @@ out:
     free(g->reg);
     free(g->in_slot);
     free(g->last);
+    free(g->uses);
     free(g->pins);
     free(g->final);
     free(g->folded);
