@@ -1222,7 +1222,7 @@ static void gen_insn(gen *g, ir_val v)
     unsigned sz = i->type ? bits_of(g, v) : 32;
     switch (i->op) {
     case IR_NOP: case IR_CONST: case IR_GET: case IR_SET: case IR_SETCC: case IR_OVFSUB: case IR_BRCOND:
-    case IR_ADC: case IR_CARRY: case IR_OVF:
+    case IR_ADC: case IR_CARRY: case IR_OVF: case IR_SELECT:
         break;
     case IR_INSN:
         if (!g->stored) break;
@@ -1321,11 +1321,23 @@ static void gen_insn(gen *g, ir_val v)
     }
     case IR_OVFSUB: gen_compare(g, v, X86_CC_O); break;
     case IR_SELECT: {
-        int rc = use(g, i->a);
+        x86_cc cc = X86_CC_NZ;
+        if (g->fused[i->a]) {
+            /* Move on the compare's flags, comparing again if something
+             * came between (its operands live until here); the moves
+             * that follow keep the flags. */
+            const ir_insn *c = &g->ins[i->a];
+            if (!flags_hold_cmp(g, c->a, c->b))
+                emit_cmp(g, c->a, use(g, c->a), c->b, is_const(g, c->b) ? -1 : use(g, c->b));
+            cc = cc_of((ir_cond)c->aux);
+        } else {
+            int rc = use(g, i->a);
+            x86_test_rr(b, 32, rc, rc);
+            g->cmp_valid = false;
+        }
         int rb = use(g, i->b);
         int d = def(g, v, i->c);
-        x86_test_rr(b, 32, rc, rc);
-        x86_cmov_rr(b, X86_CC_NZ, sz == 64 ? 64 : 32, d, rb);
+        x86_cmov_rr(b, cc, sz == 64 ? 64 : 32, d, rb);
         break;
     }
     case IR_ZEXT: {
@@ -1429,10 +1441,7 @@ static void gen_insn(gen *g, ir_val v)
     }
     case IR_GOTO:
         flush_all(g);
-        if (v != g->loop_goto) {
-            write_loop(g, b);
-            store_pc_imm(g, b, i->imm);
-        }
+        if (v != g->loop_goto) write_loop(g, b);
         if (g->nslots < 2) {
             /* A jump that chaining can point at the next block: its rel32
              * field 4-aligned so patching it is one atomic store. Until
@@ -1450,12 +1459,15 @@ static void gen_insn(gen *g, ir_val v)
                  * to its own block it goes to the loop head. */
                 g->tb->loop_slot = (uint8_t)(slot + 1);
                 write_loop(g, b);
-                store_pc_imm(g, b, i->imm);
             }
+            /* Only the run loop needs the pc: a chained block knows its
+             * own (its entry stores it when it leaves at once). */
+            store_pc_imm(g, b, i->imm);
             x86_movabs(b, X86_RAX, (uint64_t)(uintptr_t)g->tb);
             x86_mov_mr(b, 64, state((uint32_t)offsetof(jit_cpu, exit_tb)), X86_RAX);
             exit_slot(g, b, JIT_END_NEXT, IR_EXIT_NORMAL, slot + 1, g->started);
         } else {
+            store_pc_imm(g, b, i->imm);
             exit_with(g, b, JIT_END_NEXT, IR_EXIT_NORMAL, g->started);
         }
         break;
@@ -1542,21 +1554,36 @@ static void find_final_sets(gen *g)
     }
 }
 
-/* SETCCs of integers whose one use is a BRCOND: the branch jumps on the
- * host flags of the compare, and the compare's operands live until the
- * branch in case it must compare again. */
+/* SETCCs of integers used only as the condition of BRCONDs and SELECTs:
+ * they jump or move on the host flags of the compare and never become a
+ * 0/1 value, and the compare's operands live until the last of them in
+ * case one must compare again. */
 static void fuse_branches(gen *g)
 {
+    /* Per value: 1 while every use seen is such a condition, 2 after any
+     * other use. */
+    uint8_t *only_cond = calloc(g->n, 1);
+    if (!only_cond) return;
     for (uint32_t v = 1; v < g->n; v++) {
         const ir_insn *i = &g->ins[v];
-        if (i->op != IR_BRCOND || g->uses[i->a] != 1) continue;
-        const ir_insn *c = &g->ins[i->a];
-        if (c->op != IR_SETCC || (c->a && !is_int(g, c->a))) continue;
-        if (c->aux > IR_GES) continue;
-        g->fused[i->a] = 1;
-        if (g->last[c->a] < v) g->last[c->a] = v;
-        if (g->last[c->b] < v) g->last[c->b] = v;
+        if (i->op == IR_CALL) {
+            for (uint32_t k = 0; k < i->c; k++) only_cond[g->tb->args[i->b + k]] = 2;
+            continue;
+        }
+        bool cond = i->op == IR_BRCOND || i->op == IR_SELECT;
+        if (i->a) only_cond[i->a] = cond && only_cond[i->a] != 2 ? 1 : 2;
+        if (i->b) only_cond[i->b] = 2;
+        if (i->c) only_cond[i->c] = 2;
     }
+    for (uint32_t v = 1; v < g->n; v++) {
+        const ir_insn *c = &g->ins[v];
+        if (c->op != IR_SETCC || only_cond[v] != 1) continue;
+        if (c->aux > IR_GES || (c->a && !is_int(g, c->a))) continue;
+        g->fused[v] = 1;
+        if (g->last[c->a] < g->last[v]) g->last[c->a] = g->last[v];
+        if (g->last[c->b] < g->last[v]) g->last[c->b] = g->last[v];
+    }
+    free(only_cond);
 }
 
 /* User mode: an address that is a 32-bit base plus a constant, used by
@@ -1745,10 +1772,9 @@ void *jit_x86_compile(x86_cache *x, jit_block *tb, const jit_guest *jg, bool use
         x86_alu_mi(&g->hot, X86_SUB, 32, state((uint32_t)offsetof(jit_cpu, budget)), (int32_t)g->ninsns);
         uint8_t *j = x86_jcc_fwd(&g->hot, X86_CC_S);
         add_fixup(g, j, false, FIX_COLD, (uint32_t)x86_buf_len(&g->cold));
-        if (g->nloop) {
-            write_loop(g, &g->cold);
-            store_pc_imm(g, &g->cold, tb->pc);
-        }
+        /* A chained branch here did not store the pc. */
+        write_loop(g, &g->cold);
+        store_pc_imm(g, &g->cold, tb->pc);
         exit_with(g, &g->cold, JIT_END_NEXT, IR_EXIT_NORMAL, 0);
     }
     for (uint32_t v = 1; v < tb->n && !g->failed; v++) {
