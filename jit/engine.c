@@ -26,6 +26,7 @@ struct jit_engine {
     jit_backend backend;
     bool verify;
     bool no_chain;
+    bool no_fwd;    /* LOOM_JIT_NOFWD: every branch ends its block */
     FILE *perf_map; /* LOOM_JIT_PERFMAP: where each block's code is in the code cache */
     jit_block *table[1u << HASH_BITS];
     page_entry *pages[1u << PAGE_HASH_BITS];
@@ -65,6 +66,8 @@ loom_err jit_engine_new(loom_sim *sim, const jit_guest *g, jit_backend backend, 
     e->verify = v && *v && *v != '0';
     const char *nc = getenv("LOOM_JIT_NOCHAIN");
     e->no_chain = nc && *nc && *nc != '0';
+    const char *nf = getenv("LOOM_JIT_NOFWD");
+    e->no_fwd = nf && *nf && *nf != '0';
     const char *pm = getenv("LOOM_JIT_PERFMAP");
     if (pm && *pm && *pm != '0') {
         /* perf report shows samples in generated code as offsets into
@@ -308,7 +311,7 @@ static void invalidate_block(jit_engine *e, jit_block *tb)
         from->out[tb->in[k].slot] = NULL;
     }
     tb->nin = 0;
-    for (unsigned k = 0; k < 2; k++)
+    for (unsigned k = 0; k < JIT_GOTO_SLOTS; k++)
         if (tb->out[k]) unlink_out(tb, k);
     hash_remove(e, tb);
     page_remove(e, tb->page[0], tb);
@@ -410,6 +413,42 @@ static jit_block *translate(jit_cpu *c, uint64_t pc, uint64_t flags, uint32_t ca
     return tb;
 }
 
+bool jit_branch_forward(jit_tcx *t, ir_val cond, uint64_t target)
+{
+    const jit_guest *g = t->cpu->guest;
+    uint64_t pm = ~((1ull << g->page_bits) - 1);
+    if (t->cpu->eng->no_fwd || t->b->failed || target <= t->pc || target - t->pc > JIT_FWD_REACH ||
+        (target & pm) != (t->start_pc & pm) || t->nfbr == JIT_FWD_BRANCHES || t->ninsns + 1 >= t->max_insns)
+        return false;
+    unsigned k = 0;
+    while (k < t->nfwd && (t->fwd[k].pc != target || t->fwd[k].flags != t->flags || t->fwd[k].placed)) k++;
+    if (k == t->nfwd) {
+        if (t->nfwd == JIT_FWD_TARGETS) return false;
+        t->fwd[t->nfwd++] = (jit_fwd_target){target, t->flags, ir_new_label(t->b), false};
+    }
+    if (cond) ir_brcond(t->b, cond, t->fwd[k].label);
+    else ir_br(t->b, t->fwd[k].label);
+    t->fbr[t->nfbr++] = (jit_fwd_branch){t->b->n - 1, (uint16_t)k, (uint16_t)(t->ninsns + 1)};
+    return true;
+}
+
+/* Place the labels of forward branches to t->pc (entered with the flags
+ * they left), or with final, those of targets the block ended before, each
+ * leaving through a GOTO. The branches say how many instructions they jump
+ * over. */
+static void place_targets(jit_tcx *t, bool final)
+{
+    for (unsigned k = 0; k < t->nfwd; k++) {
+        jit_fwd_target *f = &t->fwd[k];
+        if (f->placed || (!final && (f->pc != t->pc || f->flags != t->flags))) continue;
+        f->placed = true;
+        ir_label(t->b, f->label);
+        for (unsigned j = 0; j < t->nfbr; j++)
+            if (t->fbr[j].target == k && !t->b->failed) t->b->insns[t->fbr[j].insn].imm = t->ninsns - t->fbr[j].after;
+        if (final) ir_goto(t->b, f->pc);
+    }
+}
+
 static jit_block *translate_block(jit_cpu *c, uint64_t pc, uint64_t flags, uint32_t cap, jit_fault *fault)
 {
     jit_engine *e = c->eng;
@@ -421,6 +460,7 @@ static jit_block *translate_block(jit_cpu *c, uint64_t pc, uint64_t flags, uint3
     uint64_t pm = ~((1ull << g->page_bits) - 1);
     for (;;) {
         t.end = false;
+        if (t.nfwd) place_targets(&t, false);
         g->translate(&t);
         if (t.fetch_fault) {
             if (t.ninsns == 0) {
@@ -439,6 +479,7 @@ static jit_block *translate_block(jit_cpu *c, uint64_t pc, uint64_t flags, uint3
             break;
         }
     }
+    place_targets(&t, true);
     if (loom_log_enabled(e->sim, LOOM_LOG_IN_ASM)) {
         FILE *f = loom_log_stream(e->sim);
         fprintf(f, "IN: pc 0x%llx flags 0x%llx, %u instructions\n", (unsigned long long)pc,
@@ -713,7 +754,7 @@ loom_cpu_exit jit_exec(jit_cpu *c, uint64_t max, uint64_t *done)
             }
             end = (jit_end)(w & 3);
             reason = (uint32_t)(w >> 2) & 63;
-            last_slot = (unsigned)(w >> 8) & 3;
+            last_slot = JIT_X86_EXIT_SLOT(w);
             /* After a kick the block may have changed the key's mode bits
              * behind its translation (a helper did): no chaining then. */
             if (last_slot && !kicked) last = c->exit_tb;

@@ -4,6 +4,10 @@
 
 #include "jit.h"
 
+/* The GOTOs of a block that can be chained: the first ones in code order
+ * (the native exit word has three bits for 1 + the slot). */
+enum { JIT_GOTO_SLOTS = 6 };
+
 struct jit_block {
     uint64_t pc, flags;
     uint32_t cap;          /* 0, or the instruction limit of a capped block */
@@ -26,13 +30,13 @@ struct jit_block {
     uint32_t nfault_pads;
     /* Direct branches (GOTO) of native code: the rel32 field (execute view)
      * and the exit stub it points at while unchained. */
-    uint8_t *goto_field[2], *goto_stub[2];
+    uint8_t *goto_field[JIT_GOTO_SLOTS], *goto_stub[JIT_GOTO_SLOTS];
     /* 1 + the goto slot that branches back to this block's start and keeps
      * guest state in registers (chained only to this block, at loop_head),
      * or 0. */
     uint8_t loop_slot;
     void *loop_head;
-    jit_block *out[2];     /* chained to */
+    jit_block *out[JIT_GOTO_SLOTS]; /* chained to */
     struct jit_link { jit_block *from; uint8_t slot; } *in; /* chained from */
     uint32_t nin, incap;
     jit_block *hash_next;

@@ -292,6 +292,13 @@ const char *ir_verify(const ir_block *b, char *msg, size_t len)
             if (i->aux >= b->nlabels || label_at[i->aux] == 0) { snprintf(msg, len, "v%u (%s): label %u is never placed", v, ir_op_names[i->op], i->aux); res = msg; }
             else if (label_at[i->aux] < v) { snprintf(msg, len, "v%u (%s): branches go forward only", v, ir_op_names[i->op]); res = msg; }
             else if (i->op == IR_BRCOND && ta != IR_I32) { snprintf(msg, len, "v%u (brcond): condition must be i32", v); res = msg; }
+            else {
+                /* The budget is taken for every instruction at the block's
+                 * entry: a jump over some must say how many. */
+                uint64_t skipped = 0;
+                for (uint32_t s = v + 1; s < label_at[i->aux]; s++) skipped += b->insns[s].op == IR_INSN;
+                if (skipped != i->imm) { snprintf(msg, len, "v%u (%s): jumps over %" PRIu64 " guest instructions but says %" PRIu64, v, ir_op_names[i->op], skipped, i->imm); res = msg; }
+            }
             break;
         case IR_JUMP:
             if (!is_int(ta)) { snprintf(msg, len, "v%u (jump): target must be an integer", v); res = msg; }
@@ -334,8 +341,12 @@ void ir_print(const ir_block *b, FILE *out)
         case IR_CONST: fprintf(out, " 0x%" PRIx64, i->imm); break;
         case IR_GET: fprintf(out, " [env+%" PRIu64 "]", i->imm); break;
         case IR_SET: fprintf(out, " [env+%" PRIu64 "], v%u", i->imm, i->a); break;
-        case IR_LABEL: case IR_BR: fprintf(out, " L%u", i->aux); break;
-        case IR_BRCOND: fprintf(out, " v%u, L%u", i->a, i->aux); break;
+        case IR_LABEL: fprintf(out, " L%u", i->aux); break;
+        case IR_BR: case IR_BRCOND:
+            if (i->op == IR_BRCOND) fprintf(out, " v%u,", i->a);
+            fprintf(out, " L%u", i->aux);
+            if (i->imm) fprintf(out, " skips %" PRIu64, i->imm);
+            break;
         case IR_GOTO: fprintf(out, " 0x%" PRIx64, i->imm); break;
         case IR_EXIT: fprintf(out, " reason %u, pc 0x%" PRIx64, i->aux, i->imm); break;
         case IR_CALL:

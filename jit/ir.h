@@ -95,8 +95,9 @@ typedef enum ir_rmw { IR_RMW_XCHG, IR_RMW_ADD, IR_RMW_AND, IR_RMW_OR, IR_RMW_XOR
     X(CALL, "call")         /* helper imm with args from the arg list, aux = flags */ \
     X(INSN, "insn")         /* start of guest instruction: imm = pc, aux = extra */ \
     X(LABEL, "label")       /* aux = label number */                          \
-    X(BRCOND, "brcond")     /* if a != 0 go forward to label aux */            \
-    X(BR, "br")             /* go forward to label aux */                      \
+    X(BRCOND, "brcond")     /* if a != 0 go forward to label aux; imm =       \
+                               guest instructions the jump skips */           \
+    X(BR, "br")             /* go forward to label aux; imm as BRCOND's */     \
     X(GOTO, "goto")         /* end: continue at static pc imm (may chain) */   \
     X(JUMP, "jump")         /* end: continue at pc a (computed) */            \
     X(EXIT, "exit")         /* end: leave to the run loop, reason aux, pc imm */

@@ -32,6 +32,20 @@ typedef struct jit_fault {
 enum { JIT_FAULT_BUS = 1, JIT_FAULT_UNMAPPED = 2, JIT_FAULT_ALIGN = 3, JIT_FAULT_UNDEF = 4,
        JIT_FAULT_WATCH = 5 /* a watchpoint: the engine's own, never the guest's */ };
 
+/* Forward branches a block keeps inside (jit_branch_forward): targets
+ * and the branches to them. */
+enum { JIT_FWD_TARGETS = 8, JIT_FWD_BRANCHES = 16, JIT_FWD_REACH = 256 };
+typedef struct jit_fwd_target {
+    uint64_t pc, flags; /* where, and the key's flags the branch leaves */
+    uint32_t label;
+    bool placed;
+} jit_fwd_target;
+typedef struct jit_fwd_branch {
+    ir_val insn;         /* its BRCOND or BR */
+    uint16_t target;     /* index in fwd */
+    uint16_t after;      /* instructions translated up to and including it */
+} jit_fwd_branch;
+
 /* The translation context a guest's translate() works in. */
 typedef struct jit_tcx {
     ir_block *b;
@@ -47,6 +61,10 @@ typedef struct jit_tcx {
     uint64_t pages[2]; /* guest pages (physical in system mode) the code came from */
     unsigned npages;
     void *guest;       /* scratch for the guest across one block */
+    /* Engine-private: forward branches inside the block. */
+    jit_fwd_target fwd[JIT_FWD_TARGETS];
+    jit_fwd_branch fbr[JIT_FWD_BRANCHES];
+    unsigned nfwd, nfbr;
 } jit_tcx;
 
 /* Helpers the IR may call: up to 6 integer arguments; the first is always
@@ -223,6 +241,14 @@ bool jit_mem_store(jit_cpu *c, uint64_t addr, unsigned flags, unsigned mmu_idx, 
 bool jit_debug_read(jit_cpu *c, uint64_t vaddr, void *buf, unsigned len);
 /* Fetch instruction bytes for the translator (size 2 or 4, code endianness). */
 bool jit_fetch(jit_tcx *t, uint64_t addr, unsigned size, uint32_t *insn);
+/* A direct branch to target (when cond != 0; always when cond is IR_NONE)
+ * that the block may keep inside: a target a little ahead on the block's
+ * page, which the block will translate in line with the key's flags as they
+ * are now (t->flags: the state the branch leaves). If so, the branch is
+ * emitted, the block goes on with the next instruction and true is
+ * returned; a target the block ends before is left through a GOTO after
+ * the block's end. On false nothing was emitted: end the block as usual. */
+bool jit_branch_forward(jit_tcx *t, ir_val cond, uint64_t target);
 
 /* Get back to the run loop at the next block boundary, also from chained
  * native code (whose blocks check only the budget): the budget drops by

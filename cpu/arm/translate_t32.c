@@ -335,8 +335,9 @@ static void t16_cbz(jit_tcx *t, const t32_insn *d)
     if (in_it(d)) { t32_undef(t, d); return; }
     uint32_t target = d->pc + 4 + (bits(d->w, 9, 9) << 6 | bits(d->w, 7, 3) << 1);
     ir_val zero = ir_setcc(b, IR_EQ, reg(t, d, bits(d->w, 2, 0)), k32(b, 0));
+    /* CBZ branches when zero, CBNZ when not (always forward). */
+    if (jit_branch_forward(t, bit(d->w, 11) ? ir_xor(b, zero, k32(b, 1)) : zero, target)) return;
     uint32_t not_taken = ir_new_label(b);
-    /* CBZ branches when zero, CBNZ when not. */
     ir_brcond(b, bit(d->w, 11) ? zero : ir_xor(b, zero, k32(b, 1)), not_taken);
     ir_goto(b, target);
     ir_label(b, not_taken);
@@ -401,6 +402,7 @@ static void t16_bcond(jit_tcx *t, const t32_insn *d)
     if (in_it(d)) { t32_undef(t, d); return; }
     unsigned cond = bits(d->w, 11, 8);
     uint32_t target = d->pc + 4 + (uint32_t)((int32_t)(d->w << 24) >> 23);
+    if (jit_branch_forward(t, arm_cond_value(b, cond), target)) return;
     uint32_t not_taken = ir_new_label(b);
     ir_brcond(b, arm_cond_value(b, cond ^ 1), not_taken);
     ir_goto(b, target);
@@ -678,6 +680,7 @@ static void t32_bcond(jit_tcx *t, const t32_insn *d)
     uint32_t imm = bit(d->w, 26) << 20 | bit(d->w, 11) << 19 | bit(d->w, 13) << 18 | bits(d->w, 21, 16) << 12 |
                    bits(d->w, 10, 0) << 1;
     uint32_t target = d->pc + 4 + (uint32_t)((int32_t)(imm << 11) >> 11);
+    if (jit_branch_forward(t, arm_cond_value(b, cond), target)) return;
     uint32_t not_taken = ir_new_label(b);
     ir_brcond(b, arm_cond_value(b, cond ^ 1), not_taken);
     ir_goto(b, target);

@@ -278,7 +278,7 @@ typedef struct gen {
     uint32_t started; /* INSN markers passed */
     uint32_t ninsns;  /* guest instructions in the block (subtracted at entry) */
     unsigned nslots;  /* goto slots used */
-    uint32_t slot_field[2], slot_stub[2]; /* hot offsets */
+    uint32_t slot_field[JIT_GOTO_SLOTS], slot_stub[JIT_GOTO_SLOTS]; /* hot offsets */
     uint64_t cur_pc;
     uint32_t cur_extra;
     bool stored;      /* a store happened since the last INSN marker */
@@ -623,6 +623,18 @@ static void spill_everything(gen *g)
          * anything else can take it), so it needs no slot. */
         if (g->last[v] > g->pos || g->pins[v]) spill(g, v);
         release(g, r);
+    }
+}
+
+/* Before a conditional forward branch: the values the code at its label
+ * still uses go to their slots (the jump brings no registers), and stay in
+ * their registers for the code that falls through. */
+static void spill_for_label(gen *g, uint32_t label)
+{
+    uint32_t at = g->tb->label_pos[label];
+    for (int r = 0; r < 16; r++) {
+        ir_val v = g->owner[r];
+        if (v && (g->last[v] >= at || g->pins[v])) spill(g, v);
     }
 }
 
@@ -1215,6 +1227,20 @@ static void gen_call(gen *g, ir_val v)
     if (i->aux & IR_HELPER_MAY_RAISE) check_raised(g, b);
 }
 
+/* The jump j of BRCOND or BR i to its label (forward: the field is filled
+ * in at the end). A branch that skips guest instructions gives them back
+ * to the budget on the way, out of line. */
+static void jump_to_label(gen *g, uint8_t *j, const ir_insn *i)
+{
+    if (!i->imm) {
+        add_fixup(g, j, false, FIX_LABEL, i->aux);
+        return;
+    }
+    add_fixup(g, j, false, FIX_COLD, (uint32_t)x86_buf_len(&g->cold));
+    x86_alu_mi(&g->cold, X86_ADD, 32, state((uint32_t)offsetof(jit_cpu, budget)), (int32_t)i->imm);
+    add_fixup(g, x86_jmp_fwd(&g->cold), true, FIX_LABEL, i->aux);
+}
+
 static void gen_insn(gen *g, ir_val v)
 {
     const ir_insn *i = &g->ins[v];
@@ -1362,6 +1388,21 @@ static void gen_insn(gen *g, ir_val v)
         bind(g, d, v);
         break;
     }
+    case IR_CLZ: case IR_CTZ: {
+        /* BSR/BSF set ZF for a zero source (whose count is the width);
+         * CLZ is width - 1 - the highest set bit. */
+        int ra = use(g, i->a);
+        int d = grab(g, false);
+        x86_bitcount_rr(b, i->op == IR_CLZ ? X86_BSR : X86_BSF, sz, d, ra);
+        x86_load_imm_keep_flags(b, X86_RAX, i->op == IR_CLZ ? ~0ull : sz);
+        x86_cmov_rr(b, X86_CC_Z, sz, d, X86_RAX);
+        if (i->op == IR_CLZ) {
+            x86_neg(b, sz, d);
+            x86_alu_ri(b, X86_ADD, sz, d, (int32_t)sz - 1);
+        }
+        bind(g, d, v);
+        break;
+    }
     case IR_BSWAP: {
         int d = def(g, v, i->a);
         if (i->aux == 16) {
@@ -1408,7 +1449,7 @@ static void gen_insn(gen *g, ir_val v)
              * came between (its operands live until here). */
             const ir_insn *c = &g->ins[i->a];
             int ra = is_const(g, c->a) ? -1 : g->reg[c->a], rb = is_const(g, c->b) ? -1 : g->reg[c->b];
-            spill_everything(g);
+            spill_for_label(g, i->aux);
             if (!flags_hold_cmp(g, c->a, c->b)) {
                 if (ra < 0) {
                     load_into(g, X86_RAX, c->a);
@@ -1416,14 +1457,14 @@ static void gen_insn(gen *g, ir_val v)
                 }
                 emit_cmp(g, c->a, ra, c->b, rb);
             }
-            uint8_t *j = x86_jcc_fwd(b, cc_of((ir_cond)c->aux));
-            add_fixup(g, j, false, FIX_LABEL, i->aux);
+            jump_to_label(g, x86_jcc_fwd(b, cc_of((ir_cond)c->aux)), i);
             break;
         }
         g->cmp_valid = false;
         /* Spilling only stores: a condition in a register is still there. */
         int rc = i->op == IR_BRCOND && !is_const(g, i->a) ? g->reg[i->a] : -1;
-        spill_everything(g);
+        if (i->op == IR_BRCOND) spill_for_label(g, i->aux);
+        else spill_everything(g);
         uint8_t *j;
         if (i->op == IR_BRCOND) {
             if (rc < 0) {
@@ -1435,14 +1476,13 @@ static void gen_insn(gen *g, ir_val v)
         } else {
             j = x86_jmp_fwd(b);
         }
-        /* Labels are forward: the field is filled in at the end. */
-        add_fixup(g, j, false, FIX_LABEL, i->aux);
+        jump_to_label(g, j, i);
         break;
     }
     case IR_GOTO:
         flush_all(g);
         if (v != g->loop_goto) write_loop(g, b);
-        if (g->nslots < 2) {
+        if (g->nslots < JIT_GOTO_SLOTS) {
             /* A jump that chaining can point at the next block: its rel32
              * field 4-aligned so patching it is one atomic store. Until
              * then it goes to the exit stub right after it. */
@@ -1625,7 +1665,7 @@ static void plan_loop(gen *g)
         case IR_NOP: case IR_CONST: case IR_INSN: case IR_ADD: case IR_SUB: case IR_AND: case IR_OR:
         case IR_XOR: case IR_MUL: case IR_SHL: case IR_SHR: case IR_SAR: case IR_ROR: case IR_NOT:
         case IR_NEG: case IR_ADC: case IR_CARRY: case IR_OVF: case IR_OVFSUB: case IR_SELECT:
-        case IR_ZEXT: case IR_SEXT: case IR_TRUNC: case IR_BSWAP: case IR_EXTRACT: case IR_SEXTRACT:
+        case IR_ZEXT: case IR_SEXT: case IR_TRUNC: case IR_BSWAP: case IR_EXTRACT: case IR_SEXTRACT: case IR_CLZ: case IR_CTZ:
         case IR_LOAD: case IR_STORE: case IR_LABEL: case IR_BRCOND: case IR_BR: case IR_JUMP: case IR_EXIT:
             break;
         case IR_SETCC: {
@@ -1634,7 +1674,7 @@ static void plan_loop(gen *g)
             break;
         }
         case IR_GOTO:
-            if (i->imm == tb->pc && !g->loop_goto && gotos < 2) g->loop_goto = v;
+            if (i->imm == tb->pc && !g->loop_goto && gotos < JIT_GOTO_SLOTS) g->loop_goto = v;
             gotos++;
             break;
         case IR_GET: case IR_SET: {
@@ -1807,7 +1847,7 @@ void *jit_x86_compile(x86_cache *x, jit_block *tb, const jit_guest *jg, bool use
     if (g->npads) g->pads = NULL;
     x->used += (hot_len + cold_len + 15) & ~(size_t)15;
     tb->code_len = (uint32_t)(hot_len + cold_len);
-    for (unsigned k = 0; k < 2; k++) {
+    for (unsigned k = 0; k < JIT_GOTO_SLOTS; k++) {
         tb->goto_field[k] = k < g->nslots ? to_rx(x, start + g->slot_field[k]) : NULL;
         tb->goto_stub[k] = k < g->nslots ? to_rx(x, start + g->slot_stub[k]) : NULL;
     }

@@ -32,10 +32,11 @@ bool jit_x86_check(const void *code, size_t len);
 bool jit_x86_disassemble(const void *code, size_t len, FILE *f);
 
 /* The exit word: end kind in bits 0-1 (jit_end), the IR exit reason in bits
- * 2-7, the goto slot (1 or 2, 0 for none) in bits 8-9, instructions started
- * in the block from bit 10. Blocks also keep the budget exact themselves. */
+ * 2-7, 1 + the goto slot (0 for none) in bits 8-10, instructions started
+ * in the block from bit 11. Blocks also keep the budget exact themselves. */
 #define JIT_X86_EXIT(kind, reason, slot, started) \
-    ((uint32_t)(kind) | (uint32_t)(reason) << 2 | (uint32_t)(slot) << 8 | (uint32_t)(started) << 10)
+    ((uint32_t)(kind) | (uint32_t)(reason) << 2 | (uint32_t)(slot) << 8 | (uint32_t)(started) << 11)
+#define JIT_X86_EXIT_SLOT(w) ((unsigned)((w) >> 8) & 7)
 
 /* Point from's goto slot at to's code, or back at its exit stub. */
 void jit_x86_chain(x86_cache *x, jit_block *from, unsigned slot, jit_block *to);

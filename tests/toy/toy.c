@@ -106,6 +106,8 @@ static void t_branch(jit_tcx *t, const toy_insn *d)
     ir_block *b = t->b;
     uint32_t next = (uint32_t)t->pc + 4, target = next + (uint32_t)d->imm * 4;
     ir_val c = ir_setcc(b, d->op == TOY_BNE ? IR_NE : IR_EQ, rd_reg(b, d->ra), rd_reg(b, d->rb));
+    /* A short jump ahead stays inside the block. */
+    if (jit_branch_forward(t, c, target)) return;
     uint32_t taken = ir_new_label(b);
     ir_brcond(b, c, taken);
     ir_goto(b, next);

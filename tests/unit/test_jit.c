@@ -742,8 +742,22 @@ static void random_ir_block(uint64_t *seed, ir_block *b)
             continue;
         }
         case 6: r = ir_select(b, pick(seed, v32, n32), pick(seed, vals, *nv), pick(seed, vals, *nv)); break;
-        case 7: r = ir_setcc(b, (ir_cond)(rnd(seed) % 10), pick(seed, vals, *nv), pick(seed, vals, *nv)); vals = v32; nv = &n32; break;
-        case 8: r = ir_clz(b, pick(seed, vals, *nv)); break;
+        case 7: {
+            ir_val x = pick(seed, vals, *nv), y = pick(seed, vals, *nv);
+            r = ir_setcc(b, (ir_cond)(rnd(seed) % 10), x, y);
+            /* Logic on two conditions of one compare (the optimizer makes
+             * it one compare), the second maybe with the operands swapped. */
+            unsigned how = rnd(seed) % 4;
+            if (how) {
+                bool swap = rnd(seed) & 1;
+                ir_val r2 = ir_setcc(b, (ir_cond)(rnd(seed) % 10), swap ? y : x, swap ? x : y);
+                r = how == 1 ? ir_and(b, r, r2) : how == 2 ? ir_or(b, r, r2) : ir_xor(b, r, ir_const32(b, 1));
+            }
+            vals = v32;
+            nv = &n32;
+            break;
+        }
+        case 8: r = rnd(seed) & 1 ? ir_clz(b, pick(seed, vals, *nv)) : ir_ctz(b, pick(seed, vals, *nv)); break;
         case 9: {
             unsigned bits = wide ? 64 : 32, pos = rnd(seed) % bits, len2 = 1 + rnd(seed) % (bits - pos);
             r = rnd(seed) & 1 ? ir_extract(b, pick(seed, vals, *nv), pos, len2)
