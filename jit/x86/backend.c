@@ -634,7 +634,7 @@ static void spill_for_label(gen *g, uint32_t label)
     uint32_t at = g->tb->label_pos[label];
     for (int r = 0; r < 16; r++) {
         ir_val v = g->owner[r];
-        if (v && (g->last[v] >= at || g->pins[v])) spill(g, v);
+        if (v && g->last[v] >= at) spill(g, v);
     }
 }
 
@@ -818,6 +818,21 @@ static void gen_compare(gen *g, ir_val v, x86_cc cc)
     bind(g, d, v);
 }
 
+/* Whether the host's CF holds the carry-in value c already: 1 if so (the
+ * carry of the sum the flags are from, or a compare's "below"), -1 if it
+ * holds its inverse (a compare's "above or equal": a subtraction's carry,
+ * as in a 64-bit subtraction's high half), 0 if not. */
+static int carry_in_flags(const gen *g, ir_val c)
+{
+    const ir_insn *k = &g->ins[c];
+    if (!g->cmp_valid) return 0;
+    if (k->op == IR_CARRY)
+        return g->cmp_adc && g->cmp_a == k->a && g->cmp_b == k->b && g->cmp_c == k->c;
+    if (k->op == IR_SETCC && (k->aux == IR_LTU || k->aux == IR_GEU) && flags_hold_cmp(g, k->a, k->b))
+        return k->aux == IR_LTU ? 1 : -1;
+    return 0;
+}
+
 /* a + b + c (c 0/1, or none): the sum (ADC) or one of its flags (CARRY,
  * OVF). The flags stay known, so the other flags of the same sum right
  * after cost one SETcc each. */
@@ -841,7 +856,11 @@ static void gen_adc_like(gen *g, ir_val v, bool result_flag, x86_cc flag)
         /* The carry-in into CF last: the moves above keep the flags. */
         x86_alu op = X86_ADD;
         if (rc >= 0) {
-            x86_bt_ri(b, X86_BT, 32, rc, 0);
+            switch (carry_in_flags(g, i->c)) {
+            case 1: break;
+            case -1: x86_cmc(b); break;
+            default: x86_bt_ri(b, X86_BT, 32, rc, 0); break;
+            }
             op = X86_ADC;
         } else if (i->c && (g->ins[i->c].imm & 1)) {
             x86_stc(b); /* a known carry-in: subtraction's 1, say */
@@ -882,6 +901,22 @@ static void cold_restore(gen *g, x86_buf *c, uint32_t saved)
 /* The soft-TLB probe (system mode) or guest base (user mode), inline; the
  * slow path is cold code. Leaves the host address in RAX... for the fast
  * path to use, or jumps to the slow path. */
+/* An i32 value whose register's upper half is zero: what the generator's
+ * own 32-bit operations, loads and GETs produce (not helper results). */
+static bool upper_zero(const gen *g, ir_val v)
+{
+    const ir_insn *i = &g->ins[v];
+    if (i->type != IR_I32) return false;
+    switch (i->op) {
+    case IR_GET: case IR_LOAD: case IR_ADD: case IR_SUB: case IR_AND: case IR_OR: case IR_XOR:
+    case IR_SHL: case IR_SHR: case IR_SAR: case IR_ROR: case IR_MUL: case IR_NOT: case IR_NEG:
+    case IR_ZEXT: case IR_SELECT:
+        return true;
+    default:
+        return false;
+    }
+}
+
 static void gen_mem(gen *g, ir_val v)
 {
     const ir_insn *i = &g->ins[v];
@@ -917,18 +952,23 @@ static void gen_mem(gen *g, ir_val v)
         misaligned = x86_jcc_fwd(b, X86_CC_NE);
     }
     if (g->user) {
+        /* The guest address as 64 bits: in RCX, or its own register when
+         * that is known to be zero-extended already. */
+        int rx = X86_RCX;
         if (folded) {
             /* already in RCX */
+        } else if (addr_bits == 32 && upper_zero(g, i->a)) {
+            rx = ra;
         } else if (addr_bits == 32) {
             x86_mov_rr(b, 32, X86_RCX, ra);
         } else {
             x86_mov_rr(b, 64, X86_RCX, ra);
         }
-        host = x86_mem_sib(R_GUEST_BASE, X86_RCX, 1, 0);
+        host = x86_mem_sib(R_GUEST_BASE, rx, 1, 0);
         if (is_store) {
             /* Stores into pages with translated code go the slow way. */
             x86_mov_rm(b, 64, X86_RAX, state((uint32_t)offsetof(jit_cpu, code_pages)));
-            x86_mov_rr(b, 64, X86_RDX, X86_RCX);
+            x86_mov_rr(b, 64, X86_RDX, rx);
             x86_shift_ri(b, X86_SHR, 64, X86_RDX, (uint8_t)g->g->page_bits);
             x86_alu_mi(b, X86_CMP, 8, x86_mem_sib(X86_RAX, X86_RDX, 1, 0), 0);
             to_slow = x86_jcc_fwd(b, X86_CC_NE);
@@ -1232,12 +1272,15 @@ static void gen_call(gen *g, ir_val v)
  * to the budget on the way, out of line. */
 static void jump_to_label(gen *g, uint8_t *j, const ir_insn *i)
 {
-    if (!i->imm) {
+    if (!i->imm && !g->npend) {
         add_fixup(g, j, false, FIX_LABEL, i->aux);
         return;
     }
+    /* Out of line: the pending SETs (the code that falls through keeps
+     * them pending: a later SET may make them dead there) and the budget. */
     add_fixup(g, j, false, FIX_COLD, (uint32_t)x86_buf_len(&g->cold));
-    x86_alu_mi(&g->cold, X86_ADD, 32, state((uint32_t)offsetof(jit_cpu, budget)), (int32_t)i->imm);
+    for (unsigned k = 0; k < g->npend; k++) write_back(g, &g->cold, &g->pend[k]);
+    if (i->imm) x86_alu_mi(&g->cold, X86_ADD, 32, state((uint32_t)offsetof(jit_cpu, budget)), (int32_t)i->imm);
     add_fixup(g, x86_jmp_fwd(&g->cold), true, FIX_LABEL, i->aux);
 }
 
@@ -1248,7 +1291,7 @@ static void gen_insn(gen *g, ir_val v)
     unsigned sz = i->type ? bits_of(g, v) : 32;
     switch (i->op) {
     case IR_NOP: case IR_CONST: case IR_GET: case IR_SET: case IR_SETCC: case IR_OVFSUB: case IR_BRCOND:
-    case IR_ADC: case IR_CARRY: case IR_OVF: case IR_SELECT:
+    case IR_ADC: case IR_CARRY: case IR_OVF: case IR_SELECT: case IR_NOT:
         break;
     case IR_INSN:
         if (!g->stored) break;
@@ -1314,9 +1357,22 @@ static void gen_insn(gen *g, ir_val v)
         break;
     }
     case IR_ADD:
-        if (!g->folded[v]) gen_binop(g, v, X86_ADD);
+        if (g->folded[v]) break;
+        /* The flags are those of the sum: its CARRY and OVF reuse them. */
+        gen_binop(g, v, X86_ADD);
+        g->cmp_valid = g->cmp_adc = true;
+        g->cmp_a = i->a;
+        g->cmp_b = i->b;
+        g->cmp_c = 0;
         break;
-    case IR_SUB: gen_binop(g, v, X86_SUB); break;
+    case IR_SUB:
+        /* The flags are those of CMP a, b: its SETCCs reuse them. */
+        gen_binop(g, v, X86_SUB);
+        g->cmp_valid = true;
+        g->cmp_adc = false;
+        g->cmp_a = i->a;
+        g->cmp_b = i->b;
+        break;
     case IR_AND: gen_binop(g, v, X86_AND); break;
     case IR_OR: gen_binop(g, v, X86_OR); break;
     case IR_XOR: gen_binop(g, v, X86_XOR); break;
@@ -1440,10 +1496,11 @@ static void gen_insn(gen *g, ir_val v)
         g->label_hot[i->aux] = (uint32_t)x86_buf_len(b);
         break;
     case IR_BRCOND: case IR_BR: {
-        /* Write back and spill first, then fetch the condition (from its
-         * slot or as a constant): write_back uses RAX as its scratch, so a
-         * condition parked there before would be clobbered. */
-        flush_all(g);
+        /* Write back (BR) and spill first, then fetch the condition (from
+         * its slot or as a constant): write_back uses RAX as its scratch,
+         * so a condition parked there before would be clobbered. A BRCOND
+         * writes pending SETs on its way to the label only. */
+        if (i->op == IR_BR) flush_all(g);
         if (i->op == IR_BRCOND && g->fused[i->a]) {
             /* Jump on the compare's flags, comparing again if something
              * came between (its operands live until here). */
@@ -1712,7 +1769,14 @@ static void plan_loop(gen *g)
         return;
     }
     for (uint32_t v = 1; v < g->n; v++) {
-        if (!g->ins[v].type || is_const(g, v) || g->last[v] <= v) continue;
+        const ir_insn *i = &g->ins[v];
+        if (!i->type || is_const(g, v) || g->last[v] <= v) continue;
+        /* A GET of a word that may live in a loop register takes none of
+         * the others. */
+        bool in_loop_reg = false;
+        for (unsigned k = 0; k < nw && i->op == IR_GET; k++)
+            in_loop_reg |= w[k].off == i->imm && !w[k].bad && w[k].written;
+        if (in_loop_reg) continue;
         delta[v]++;
         delta[g->last[v]]--;
     }

@@ -600,6 +600,7 @@ void x86_jmp_r(x86_buf *b, int r) { rr(b, 0, 0xFF, 4, r); }
 void x86_jmp_m(x86_buf *b, x86_mem m) { rm(b, 0, 0xFF, 4, m); }
 void x86_ret(x86_buf *b) { emit_op(b, 0, 0xC3); }
 void x86_stc(x86_buf *b) { emit_op(b, 0, 0xF9); }
+void x86_cmc(x86_buf *b) { emit_op(b, 0, 0xF5); }
 void x86_push(x86_buf *b, int r) { emit_opreg(b, 0, 0x50, r, 0, 0); }
 void x86_pop(x86_buf *b, int r) { emit_opreg(b, 0, 0x58, r, 0, 0); }
 void x86_int3(x86_buf *b) { emit_op(b, 0, 0xCC); }

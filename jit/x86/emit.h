@@ -232,6 +232,7 @@ void x86_jmp_r(x86_buf *b, int r);
 void x86_jmp_m(x86_buf *b, x86_mem m);
 void x86_ret(x86_buf *b);
 void x86_stc(x86_buf *b); /* CF = 1 */
+void x86_cmc(x86_buf *b); /* CF = !CF */
 void x86_push(x86_buf *b, int r);
 void x86_pop(x86_buf *b, int r);
 /* n bytes of no-ops, as GNU as `.nops n`: 11-byte NOPs first, then one
