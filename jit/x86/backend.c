@@ -307,6 +307,8 @@ typedef struct gen {
     bool cmp_adc;         /* the flags are ADC cmp_a, cmp_b with carry-in cmp_c */
     ir_val cmp_a, cmp_b, cmp_c;
     uint8_t *fused;       /* SETCCs only a BRCOND uses: compared there, never set */
+    uint8_t *coalesced;   /* 1 + the loop register a value is computed in (its one use
+                           * is the SET of that loop word right after), or 0 */
     bool failed;
 } gen;
 
@@ -456,7 +458,14 @@ static void load_into(gen *g, int r, ir_val v)
 static int def(gen *g, ir_val v, ir_val a)
 {
     int r;
-    if (a && g->reg[a] >= 0 && dead(g, a) && !is_const(g, a)) {
+    if (g->coalesced[v]) {
+        r = g->loop_reg[g->coalesced[v] - 1];
+        if (a && g->reg[a] != r) {
+            if (g->reg[a] >= 0) x86_mov_rr(&g->hot, 64, r, g->reg[a]);
+            else if (is_const(g, a)) x86_load_imm_keep_flags(&g->hot, r, g->ins[a].imm);
+            else x86_mov_rm(&g->hot, 64, r, slot(a));
+        }
+    } else if (a && g->reg[a] >= 0 && dead(g, a) && !is_const(g, a)) {
         r = g->reg[a];
         release(g, r);
     } else {
@@ -468,6 +477,15 @@ static int def(gen *g, ir_val v, ir_val a)
         }
     }
     bind(g, r, v);
+    g->locked |= 1u << r;
+    return r;
+}
+
+/* A register for the result of the current instruction, written whole
+ * (no operand goes in first). */
+static int result_reg(gen *g, ir_val v)
+{
+    int r = g->coalesced[v] ? g->loop_reg[g->coalesced[v] - 1] : grab(g, false);
     g->locked |= 1u << r;
     return r;
 }
@@ -813,7 +831,7 @@ static void gen_compare(gen *g, ir_val v, x86_cc cc)
     if (!flags_hold_cmp(g, i->a, i->b))
         emit_cmp(g, i->a, use(g, i->a), i->b, is_const(g, i->b) ? -1 : use(g, i->b));
     if (g->fused[v]) return; /* its BRCOND jumps on the flags */
-    int d = grab(g, false);
+    int d = result_reg(g, v);
     x86_setcc_zx(b, cc, d);
     bind(g, d, v);
 }
@@ -875,7 +893,7 @@ static void gen_adc_like(gen *g, ir_val v, bool result_flag, x86_cc flag)
         g->cmp_c = i->c;
         if (!result_flag) return;
     }
-    int d = grab(g, false);
+    int d = result_reg(g, v);
     x86_setcc_zx(b, flag, d);
     bind(g, d, v);
 }
@@ -936,10 +954,7 @@ static void gen_mem(gen *g, ir_val v)
     int rv = is_store ? use(g, i->b) : -1;
     /* The result register is chosen now so the slow path can fill it. */
     int rd = -1;
-    if (!is_store) {
-        rd = grab(g, false);
-        g->locked |= 1u << rd;
-    }
+    if (!is_store) rd = result_reg(g, v);
     x86_desc *d = new_desc(g, i);
     if (!d) return;
 
@@ -1340,6 +1355,7 @@ static void gen_insn(gen *g, ir_val v)
         if (l >= 0) {
             /* The loop register is the guest's word from here on. */
             int r = g->loop_reg[l];
+            if (g->reg[i->a] == r) break; /* computed there */
             if (g->reg[i->a] >= 0) x86_mov_rr(b, bytes * 8, r, g->reg[i->a]);
             else if (is_const(g, i->a)) x86_load_imm_keep_flags(b, r, bytes == 4 ? (uint32_t)g->ins[i->a].imm : g->ins[i->a].imm);
             else x86_mov_rm(b, bytes * 8, r, slot(i->a));
@@ -1424,7 +1440,7 @@ static void gen_insn(gen *g, ir_val v)
     }
     case IR_ZEXT: {
         int ra = use(g, i->a);
-        int d = grab(g, false);
+        int d = result_reg(g, v);
         if (i->aux == 32) x86_mov_rr(b, 32, d, ra);
         else x86_movzx_rr(b, 32, i->aux, d, ra);
         bind(g, d, v);
@@ -1432,14 +1448,14 @@ static void gen_insn(gen *g, ir_val v)
     }
     case IR_SEXT: {
         int ra = use(g, i->a);
-        int d = grab(g, false);
+        int d = result_reg(g, v);
         x86_movsx_rr(b, sz, i->aux, d, ra);
         bind(g, d, v);
         break;
     }
     case IR_TRUNC: {
         int ra = use(g, i->a);
-        int d = grab(g, false);
+        int d = result_reg(g, v);
         x86_mov_rr(b, 32, d, ra);
         bind(g, d, v);
         break;
@@ -1448,7 +1464,7 @@ static void gen_insn(gen *g, ir_val v)
         /* BSR/BSF set ZF for a zero source (whose count is the width);
          * CLZ is width - 1 - the highest set bit. */
         int ra = use(g, i->a);
-        int d = grab(g, false);
+        int d = result_reg(g, v);
         x86_bitcount_rr(b, i->op == IR_CLZ ? X86_BSR : X86_BSF, sz, d, ra);
         x86_load_imm_keep_flags(b, X86_RAX, i->op == IR_CLZ ? ~0ull : sz);
         x86_cmov_rr(b, X86_CC_Z, sz, d, X86_RAX);
@@ -1708,6 +1724,45 @@ static void fold_addresses(gen *g)
  * Every other way out writes them back. Only blocks whose every operation
  * is generated inline (no calls on the hot path) qualify, and only words
  * every GET and SET of the block accesses whole. */
+/* The value SET v writes, if it can be computed straight into the loop
+ * register of that word: its one use is this SET, it is made inline by an
+ * operation with a result register, and nothing between its definition and
+ * the SET may leave the block (which writes loop registers back) or reads
+ * the word. */
+static ir_val coalescible(const gen *g, ir_val v)
+{
+    const ir_insn *s = &g->ins[v];
+    ir_val a = s->a;
+    const ir_insn *d = &g->ins[a];
+    if (g->uses[a] != 1 || d->type != s->type || g->folded[a]) return 0;
+    switch (d->op) {
+    case IR_ADD: case IR_SUB: case IR_AND: case IR_OR: case IR_XOR: case IR_MUL: case IR_SHL: case IR_SHR:
+    case IR_SAR: case IR_ROR: case IR_NOT: case IR_NEG: case IR_ADC: case IR_CARRY: case IR_OVF:
+    case IR_OVFSUB: case IR_SETCC: case IR_SELECT: case IR_ZEXT: case IR_SEXT: case IR_TRUNC: case IR_BSWAP:
+    case IR_EXTRACT: case IR_SEXTRACT: case IR_CLZ: case IR_CTZ: case IR_LOAD:
+        break;
+    default:
+        return 0;
+    }
+    for (ir_val k = a + 1; k < v; k++) {
+        const ir_insn *i = &g->ins[k];
+        switch (i->op) {
+        case IR_NOP: case IR_CONST: case IR_ADD: case IR_SUB: case IR_AND: case IR_OR: case IR_XOR: case IR_MUL:
+        case IR_SHL: case IR_SHR: case IR_SAR: case IR_ROR: case IR_NOT: case IR_NEG: case IR_ADC: case IR_CARRY:
+        case IR_OVF: case IR_OVFSUB: case IR_SETCC: case IR_SELECT: case IR_ZEXT: case IR_SEXT: case IR_TRUNC:
+        case IR_BSWAP: case IR_EXTRACT: case IR_SEXTRACT: case IR_CLZ: case IR_CTZ: case IR_SET:
+            break;
+        case IR_GET:
+            if (i->imm < s->imm + ir_type_bits((ir_type)s->type) / 8 && s->imm < i->imm + ir_type_bits((ir_type)i->type) / 8)
+                return 0;
+            break;
+        default:
+            return 0;
+        }
+    }
+    return a;
+}
+
 static void plan_loop(gen *g)
 {
     enum { MAX_WORDS = 64 };
@@ -1780,6 +1835,17 @@ static void plan_loop(gen *g)
         delta[v]++;
         delta[g->last[v]]--;
     }
+    /* Nor does a value computed in a loop register. */
+    for (uint32_t v = 1; v < g->n; v++) {
+        const ir_insn *i = &g->ins[v];
+        ir_val a = i->op == IR_SET ? coalescible(g, v) : 0;
+        if (!a) continue;
+        for (unsigned k = 0; k < nw; k++) {
+            if (w[k].off != i->imm || w[k].bad || !w[k].written || g->last[a] <= a) continue;
+            delta[a]--;
+            delta[g->last[a]]++;
+        }
+    }
     int live = 0, most = 0;
     for (uint32_t v = 1; v < g->n; v++) {
         live += delta[v];
@@ -1799,7 +1865,16 @@ static void plan_loop(gen *g)
             g->loop_reg[g->nloop++] = (uint8_t)r;
             g->reserved |= 1u << r;
         }
-    if (!g->nloop) g->loop_goto = 0;
+    if (!g->nloop) {
+        g->loop_goto = 0;
+        return;
+    }
+    for (uint32_t v = 1; v < g->n; v++) {
+        const ir_insn *i = &g->ins[v];
+        ir_val a = i->op == IR_SET ? coalescible(g, v) : 0;
+        int l = a ? loop_index(g, (uint32_t)i->imm, ir_type_bits((ir_type)i->type) / 8) : -1;
+        if (l >= 0) g->coalesced[a] = (uint8_t)(l + 1);
+    }
 }
 
 void *jit_x86_compile(x86_cache *x, jit_block *tb, const jit_guest *jg, bool user_mode)
@@ -1829,6 +1904,7 @@ void *jit_x86_compile(x86_cache *x, jit_block *tb, const jit_guest *jg, bool use
     g->final = calloc(tb->n, 1);
     g->folded = calloc(tb->n, 1);
     g->fused = calloc(tb->n, 1);
+    g->coalesced = calloc(tb->n, 1);
     g->fix = x->fix;
     g->cold_mem = x->cold_mem;
     g->label_hot = calloc(nl ? nl : 1, sizeof *g->label_hot);
@@ -1836,7 +1912,7 @@ void *jit_x86_compile(x86_cache *x, jit_block *tb, const jit_guest *jg, bool use
     g->descs = malloc((nmem ? nmem : 1) * sizeof *g->descs);
     g->pads = malloc((nmem ? nmem : 1) * sizeof *g->pads);
     void *result = NULL;
-    if (!g->reg || !g->in_slot || !g->last || !g->uses || !g->pins || !g->final || !g->folded || !g->fused || !g->fix || !g->cold_mem || !g->label_hot || !g->descs ||
+    if (!g->reg || !g->in_slot || !g->last || !g->uses || !g->pins || !g->final || !g->folded || !g->fused || !g->coalesced || !g->fix || !g->cold_mem || !g->label_hot || !g->descs ||
         !g->pads)
         goto out;
     memset(g->reg, -1, tb->n);
@@ -1926,6 +2002,7 @@ out:
     free(g->final);
     free(g->folded);
     free(g->fused);
+    free(g->coalesced);
     free(g->label_hot);
     free(g->descs);
     free(g->pads);
