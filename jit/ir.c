@@ -362,9 +362,11 @@ void ir_print(const ir_block *b, FILE *out)
             if (i->op == IR_ZEXT || i->op == IR_SEXT || i->op == IR_BSWAP) fprintf(out, " from %u", i->aux);
             if (i->op == IR_EXTRACT || i->op == IR_SEXTRACT || i->op == IR_DEPOSIT)
                 fprintf(out, " pos %" PRIu64 " len %u", i->imm, i->aux);
-            if (i->op == IR_LOAD || i->op == IR_STORE || i->op == IR_CMPXCHG || i->op == IR_RMW)
+            if (i->op == IR_LOAD || i->op == IR_STORE || i->op == IR_CMPXCHG || i->op == IR_RMW) {
                 fprintf(out, " size %u%s%s%s mmu %u", 1u << (i->flags & 3), i->flags & IR_MEM_SIGNED ? " signed" : "",
                         i->flags & IR_MEM_BE ? " be" : "", i->flags & IR_MEM_ALIGN4 ? " aligned4" : i->flags & IR_MEM_ALIGN ? " aligned" : "", i->aux);
+                if (i->flags & IR_MEM_COVERED) fprintf(out, " covered");
+            }
             break;
         }
         fputc('\n', out);

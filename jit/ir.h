@@ -27,7 +27,9 @@ enum {
     IR_MEM_SIGNED = 1u << 2,
     IR_MEM_BE = 1u << 3,   /* big-endian guest data */
     IR_MEM_ALIGN = 1u << 4, /* trap on misalignment rather than split */
-    IR_MEM_ALIGN4 = 1u << 5 /* with IR_MEM_ALIGN: only a multiple of 4 is needed (8-byte accesses) */
+    IR_MEM_ALIGN4 = 1u << 5, /* with IR_MEM_ALIGN: only a multiple of 4 is needed (8-byte accesses) */
+    IR_MEM_COVERED = 1u << 6 /* a store whose page other stores of its instruction check for
+                              * translated code (the middle of a store-multiple) */
 };
 
 /* Checked floating point: the kind in ir_insn.flags of FADD, FSUB, FMUL,

@@ -619,9 +619,16 @@ static void a32_ldm_stm(jit_tcx *t, const a32_insn *d)
         /* Only the first access checks alignment: the others are at
          * multiples of 4 from it. */
         ir_val a = k ? ir_add(b, addr, k32(b, 4 * k)) : addr;
-        if (d->l) vals[r] = k ? ir_load(b, IR_I32, a, 4, false, false, ARM_MMU_IDX) : arm_load_a(b, IR_I32, a, 4);
-        else if (k) ir_store(b, a, reg(t, d, r), 4, false, ARM_MMU_IDX); /* the base stores its original value */
-        else arm_store_a(b, a, reg(t, d, r), 4);
+        if (d->l) {
+            vals[r] = k ? ir_load(b, IR_I32, a, 4, false, false, ARM_MMU_IDX) : arm_load_a(b, IR_I32, a, 4);
+        } else if (k) {
+            /* The base stores its original value. The first and the last
+             * store check the (at most two) pages for translated code. */
+            ir_val s = ir_store(b, a, reg(t, d, r), 4, false, ARM_MMU_IDX);
+            if (k + 1 < n && s) b->insns[s].flags |= IR_MEM_COVERED;
+        } else {
+            arm_store_a(b, a, reg(t, d, r), 4);
+        }
         k++;
     }
     /* Every access is done: now the registers (a loaded base wins over

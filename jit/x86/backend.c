@@ -980,7 +980,7 @@ static void gen_mem(gen *g, ir_val v)
             x86_mov_rr(b, 64, X86_RCX, ra);
         }
         host = x86_mem_sib(R_GUEST_BASE, rx, 1, 0);
-        if (is_store) {
+        if (is_store && !(i->flags & IR_MEM_COVERED)) {
             /* Stores into pages with translated code go the slow way. */
             x86_mov_rm(b, 64, X86_RAX, state((uint32_t)offsetof(jit_cpu, code_pages)));
             x86_mov_rr(b, 64, X86_RDX, rx);
