@@ -1724,6 +1724,23 @@ static void fold_addresses(gen *g)
  * Every other way out writes them back. Only blocks whose every operation
  * is generated inline (no calls on the hot path) qualify, and only words
  * every GET and SET of the block accesses whole. */
+/* Operations on values that the generator makes inline and that cannot
+ * leave the block: only registers and host flags change. */
+static bool inline_value_op(const gen *g, const ir_insn *i)
+{
+    switch (i->op) {
+    case IR_ADD: case IR_SUB: case IR_AND: case IR_OR: case IR_XOR: case IR_MUL: case IR_SHL: case IR_SHR:
+    case IR_SAR: case IR_ROR: case IR_NOT: case IR_NEG: case IR_ADC: case IR_CARRY: case IR_OVF: case IR_OVFSUB:
+    case IR_SELECT: case IR_ZEXT: case IR_SEXT: case IR_TRUNC: case IR_BSWAP: case IR_EXTRACT: case IR_SEXTRACT:
+    case IR_CLZ: case IR_CTZ:
+        return true;
+    case IR_SETCC:
+        return is_int(g, i->a);
+    default:
+        return false;
+    }
+}
+
 /* The value SET v writes, if it can be computed straight into the loop
  * register of that word: its one use is this SET, it is made inline by an
  * operation with a result register, and nothing between its definition and
@@ -1735,30 +1752,13 @@ static ir_val coalescible(const gen *g, ir_val v)
     ir_val a = s->a;
     const ir_insn *d = &g->ins[a];
     if (g->uses[a] != 1 || d->type != s->type || g->folded[a]) return 0;
-    switch (d->op) {
-    case IR_ADD: case IR_SUB: case IR_AND: case IR_OR: case IR_XOR: case IR_MUL: case IR_SHL: case IR_SHR:
-    case IR_SAR: case IR_ROR: case IR_NOT: case IR_NEG: case IR_ADC: case IR_CARRY: case IR_OVF:
-    case IR_OVFSUB: case IR_SETCC: case IR_SELECT: case IR_ZEXT: case IR_SEXT: case IR_TRUNC: case IR_BSWAP:
-    case IR_EXTRACT: case IR_SEXTRACT: case IR_CLZ: case IR_CTZ: case IR_LOAD:
-        break;
-    default:
-        return 0;
-    }
+    if (!inline_value_op(g, d) && d->op != IR_LOAD) return 0;
+    unsigned bytes = ir_type_bits((ir_type)s->type) / 8;
     for (ir_val k = a + 1; k < v; k++) {
         const ir_insn *i = &g->ins[k];
-        switch (i->op) {
-        case IR_NOP: case IR_CONST: case IR_ADD: case IR_SUB: case IR_AND: case IR_OR: case IR_XOR: case IR_MUL:
-        case IR_SHL: case IR_SHR: case IR_SAR: case IR_ROR: case IR_NOT: case IR_NEG: case IR_ADC: case IR_CARRY:
-        case IR_OVF: case IR_OVFSUB: case IR_SETCC: case IR_SELECT: case IR_ZEXT: case IR_SEXT: case IR_TRUNC:
-        case IR_BSWAP: case IR_EXTRACT: case IR_SEXTRACT: case IR_CLZ: case IR_CTZ: case IR_SET:
-            break;
-        case IR_GET:
-            if (i->imm < s->imm + ir_type_bits((ir_type)s->type) / 8 && s->imm < i->imm + ir_type_bits((ir_type)i->type) / 8)
-                return 0;
-            break;
-        default:
+        if (inline_value_op(g, i) || i->op == IR_NOP || i->op == IR_CONST || i->op == IR_SET) continue;
+        if (i->op != IR_GET || (i->imm < s->imm + bytes && s->imm < i->imm + ir_type_bits((ir_type)i->type) / 8))
             return 0;
-        }
     }
     return a;
 }
@@ -1773,18 +1773,11 @@ static void plan_loop(gen *g)
     if (tb->cap || !tb->guest_insns || tb->n + MAX_LOOP >= FRAME_SLOTS) return;
     for (uint32_t v = 1; v < g->n; v++) {
         const ir_insn *i = &g->ins[v];
+        if (inline_value_op(g, i)) continue;
         switch (i->op) {
-        case IR_NOP: case IR_CONST: case IR_INSN: case IR_ADD: case IR_SUB: case IR_AND: case IR_OR:
-        case IR_XOR: case IR_MUL: case IR_SHL: case IR_SHR: case IR_SAR: case IR_ROR: case IR_NOT:
-        case IR_NEG: case IR_ADC: case IR_CARRY: case IR_OVF: case IR_OVFSUB: case IR_SELECT:
-        case IR_ZEXT: case IR_SEXT: case IR_TRUNC: case IR_BSWAP: case IR_EXTRACT: case IR_SEXTRACT: case IR_CLZ: case IR_CTZ:
-        case IR_LOAD: case IR_STORE: case IR_LABEL: case IR_BRCOND: case IR_BR: case IR_JUMP: case IR_EXIT:
+        case IR_NOP: case IR_CONST: case IR_INSN: case IR_LOAD: case IR_STORE: case IR_LABEL: case IR_BRCOND:
+        case IR_BR: case IR_JUMP: case IR_EXIT:
             break;
-        case IR_SETCC: {
-            ir_type ta = (ir_type)g->ins[i->a].type;
-            if (ta != IR_I32 && ta != IR_I64) return;
-            break;
-        }
         case IR_GOTO:
             if (i->imm == tb->pc && !g->loop_goto && gotos < JIT_GOTO_SLOTS) g->loop_goto = v;
             gotos++;
