@@ -241,7 +241,10 @@ static void mark_code_page(jit_engine *e, uint64_t page)
         jit_cpu *c = e->cpus[i];
         if (c->user_mode) {
             uint64_t pn = page >> e->g->page_bits;
-            if (c->code_pages && pn < c->code_pages_len) c->code_pages[pn] = 1;
+            if (c->code_pages && pn < c->code_pages_len) {
+                c->code_pages[pn] |= 1;
+                if (pn) c->code_pages[pn - 1] |= 2; /* a store may start there and reach it */
+            }
         } else if (c->tlb) {
             /* Stores through existing entries for this page must now take
              * the slow path. */
@@ -349,9 +352,13 @@ void jit_smc_write(jit_cpu *c, uint64_t addr, unsigned size)
     /* The running block ends after this instruction when the store went
      * into it; the interpreter checks at the next instruction start. */
     c->smc_hit = true;
-    if (c->user_mode) {
-        uint64_t pn = addr >> e->g->page_bits;
-        if (!jit_page_has_code(c, addr) && c->code_pages && pn < c->code_pages_len) c->code_pages[pn] = 0;
+    if (c->user_mode && c->code_pages) {
+        unsigned pb = e->g->page_bits;
+        for (uint64_t pn = addr >> pb; pn <= (addr + size - 1) >> pb && pn < c->code_pages_len; pn++) {
+            if (jit_page_has_code(c, pn << pb)) continue;
+            c->code_pages[pn] &= (uint8_t)~1u;
+            if (pn) c->code_pages[pn - 1] &= (uint8_t)~2u;
+        }
     }
 }
 

@@ -146,8 +146,10 @@ struct jit_cpu {
     uint64_t slice_insns;    /* c->insns when the current jit_exec began */
     loom_time slice_start;   /* local time then */
     jit_block **jump_cache;  /* by pc hash */
-    uint8_t *code_pages;     /* user mode: a byte per guest page, 1 if it holds translated
-                              * code (a byte, so a store checks it with one compare) */
+    uint8_t *code_pages;     /* user mode: a byte per guest page, bit 0 if it holds translated
+                              * code, bit 1 if the next page does (a store starting here
+                              * may reach it): a store checks its first byte's page with
+                              * one compare */
     uint64_t code_pages_len; /* guest pages, bytes of code_pages */
     bool smc_hit;            /* a store just invalidated the running block */
     uint32_t last_exit;      /* IR_EXIT_* of the block that ended the last jit_exec */
@@ -183,7 +185,8 @@ loom_err jit_watch_remove(jit_cpu *c, uint64_t addr, uint64_t len, unsigned kind
 
 #define JIT_JUMP_CACHE_BITS 10
 
-/* User mode: the guest page holds translated code. */
+/* User mode: a store starting in the guest page may write translated code
+ * (on that page or, crossing, the next). */
 static inline bool jit_code_page_marked(const jit_cpu *c, uint64_t page)
 {
     return c->code_pages && page < c->code_pages_len && c->code_pages[page];

@@ -279,5 +279,18 @@ if [ -n "$SRC" ] && [ -e "$SRC/tests/guest/arm/float.c" ]; then
     fi
 fi
 
+# Self-modifying code (tests/guest/arm/smc.c): word, byte, store-multiple
+# and page-crossing stores into code that has run, on both back ends.
+if [ -n "$SRC" ] && [ -e "$SRC/tests/guest/arm/smc.c" ]; then
+    if "$CC" -static -O2 -marm -o "$TMP/guest-smc" "$SRC/tests/guest/arm/smc.c"; then
+        same guest-smc "$TMP/guest-smc"
+        LOOM_OPTS=(--jit=interp)
+        same guest-smc-interp "$TMP/guest-smc"
+        LOOM_OPTS=()
+    else
+        fail "cannot build tests/guest/arm/smc.c"
+    fi
+fi
+
 echo "$checks checks, $failures failures"
 [ "$failures" -eq 0 ]
