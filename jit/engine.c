@@ -427,6 +427,15 @@ bool jit_branch_forward(jit_tcx *t, ir_val cond, uint64_t target)
     if (t->cpu->eng->no_fwd || t->b->failed || target <= t->pc || target - t->pc > JIT_FWD_REACH ||
         (target & pm) != (t->start_pc & pm) || t->nfbr == JIT_FWD_BRANCHES || t->ninsns + 1 >= t->max_insns)
         return false;
+    if (!cond) {
+        /* An unconditional branch goes on only where another branch
+         * lands right after it (the else part of an if/else): what
+         * follows it is otherwise unreachable. */
+        bool next = false;
+        for (unsigned k = 0; k < t->nfwd; k++)
+            next |= !t->fwd[k].placed && t->fwd[k].flags == t->flags && t->fwd[k].pc > t->pc && t->fwd[k].pc <= t->pc + 4;
+        if (!next) return false;
+    }
     unsigned k = 0;
     while (k < t->nfwd && (t->fwd[k].pc != target || t->fwd[k].flags != t->flags || t->fwd[k].placed)) k++;
     if (k == t->nfwd) {

@@ -247,7 +247,8 @@ bool jit_fetch(jit_tcx *t, uint64_t addr, unsigned size, uint32_t *insn);
 /* A direct branch to target (when cond != 0; always when cond is IR_NONE)
  * that the block may keep inside: a target a little ahead on the block's
  * page, which the block will translate in line with the key's flags as they
- * are now (t->flags: the state the branch leaves). If so, the branch is
+ * are now (t->flags: the state the branch leaves); an unconditional one
+ * only when another such branch lands right after it. If so, the branch is
  * emitted, the block goes on with the next instruction and true is
  * returned; a target the block ends before is left through a GOTO after
  * the block's end. On false nothing was emitted: end the block as usual. */

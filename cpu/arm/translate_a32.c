@@ -1167,8 +1167,9 @@ void arm_translate_a32(jit_tcx *t)
         .l = bits(w, 20, 20), .s = bits(w, 20, 20),
     };
     a32_fn fn = a32_decode(w);
-    if (fn == a32_b && d.cond < 14 && jit_branch_forward(t, arm_cond_value(b, d.cond), branch_target(&d))) {
-        /* A short conditional branch forward: the block goes on. */
+    if (fn == a32_b && d.cond <= 14 &&
+        jit_branch_forward(t, d.cond < 14 ? arm_cond_value(b, d.cond) : IR_NONE, branch_target(&d))) {
+        /* A short branch forward: the block goes on. */
     } else if (d.cond >= 14) {
         fn(t, &d);
     } else {

@@ -413,7 +413,9 @@ static void t16_bcond(jit_tcx *t, const t32_insn *d)
 
 static void t16_b(jit_tcx *t, const t32_insn *d)
 {
-    t32_goto(t, d, d->pc + 4 + (uint32_t)((int32_t)(d->w << 21) >> 20));
+    uint32_t target = d->pc + 4 + (uint32_t)((int32_t)(d->w << 21) >> 20);
+    if (!in_it(d) && jit_branch_forward(t, IR_NONE, target)) return;
+    t32_goto(t, d, target);
 }
 
 /* ==== 32-bit encodings (A6.3) ======================================================= */
@@ -649,7 +651,12 @@ static int32_t branch_offset(uint32_t w)
     return (int32_t)(imm << 7) >> 7;
 }
 
-static void t32_b(jit_tcx *t, const t32_insn *d) { t32_goto(t, d, d->pc + 4 + (uint32_t)branch_offset(d->w)); }
+static void t32_b(jit_tcx *t, const t32_insn *d)
+{
+    uint32_t target = d->pc + 4 + (uint32_t)branch_offset(d->w);
+    if (!in_it(d) && jit_branch_forward(t, IR_NONE, target)) return;
+    t32_goto(t, d, target);
+}
 
 static void t32_bl(jit_tcx *t, const t32_insn *d)
 {
