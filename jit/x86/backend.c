@@ -453,39 +453,28 @@ static void load_into(gen *g, int r, ir_val v)
     else x86_mov_rm(&g->hot, 64, r, slot(v));
 }
 
+/* A register for the result of the current instruction: the loop register
+ * it is computed in, or a free one. */
+static int result_reg(gen *g, ir_val v)
+{
+    int r = g->coalesced[v] ? g->loop_reg[g->coalesced[v] - 1] : grab(g, false);
+    g->locked |= 1u << r;
+    return r;
+}
+
 /* A register for the result of the current instruction. If operand a dies
  * here, its register is reused (two-address form). */
 static int def(gen *g, ir_val v, ir_val a)
 {
     int r;
-    if (g->coalesced[v]) {
-        r = g->loop_reg[g->coalesced[v] - 1];
-        if (a && g->reg[a] != r) {
-            if (g->reg[a] >= 0) x86_mov_rr(&g->hot, 64, r, g->reg[a]);
-            else if (is_const(g, a)) x86_load_imm_keep_flags(&g->hot, r, g->ins[a].imm);
-            else x86_mov_rm(&g->hot, 64, r, slot(a));
-        }
-    } else if (a && g->reg[a] >= 0 && dead(g, a) && !is_const(g, a)) {
+    if (!g->coalesced[v] && a && g->reg[a] >= 0 && dead(g, a) && !is_const(g, a)) {
         r = g->reg[a];
         release(g, r);
     } else {
-        r = grab(g, false);
-        if (a) {
-            if (g->reg[a] >= 0) x86_mov_rr(&g->hot, 64, r, g->reg[a]);
-            else if (is_const(g, a)) x86_load_imm_keep_flags(&g->hot, r, g->ins[a].imm);
-            else x86_mov_rm(&g->hot, 64, r, slot(a));
-        }
+        r = result_reg(g, v);
+        if (a && g->reg[a] != r) load_into(g, r, a);
     }
     bind(g, r, v);
-    g->locked |= 1u << r;
-    return r;
-}
-
-/* A register for the result of the current instruction, written whole
- * (no operand goes in first). */
-static int result_reg(gen *g, ir_val v)
-{
-    int r = g->coalesced[v] ? g->loop_reg[g->coalesced[v] - 1] : grab(g, false);
     g->locked |= 1u << r;
     return r;
 }

@@ -64,6 +64,22 @@ same() {
     fi
 }
 
+# tests/guest/arm/NAME.c built in ARM state (more compiler arguments after
+# the name), against qemu-arm on both back ends.
+same_guest_arm() {
+    local name=$1
+    shift
+    [ -n "${SRC:-}" ] && [ -e "$SRC/tests/guest/arm/$name.c" ] || return 0
+    if "$CC" -static -O2 -marm -o "$TMP/guest-$name" "$SRC/tests/guest/arm/$name.c" "$@"; then
+        same "guest-$name" "$TMP/guest-$name"
+        LOOM_OPTS=(--jit=interp)
+        same "guest-$name-interp" "$TMP/guest-$name"
+        LOOM_OPTS=()
+    else
+        fail "cannot build tests/guest/arm/$name.c"
+    fi
+}
+
 # ---- The command's own errors (no translator needed) ---------------------------
 
 run noargs "$LOOM" user
@@ -268,29 +284,10 @@ fi
 
 # VFP: float and double arithmetic, square roots, conversions, rounding
 # modes and exception flags (tests/guest/arm/float.c), ARM-state code.
-if [ -n "$SRC" ] && [ -e "$SRC/tests/guest/arm/float.c" ]; then
-    if "$CC" -static -O2 -marm -o "$TMP/guest-float" "$SRC/tests/guest/arm/float.c" -lm; then
-        same guest-float "$TMP/guest-float"
-        LOOM_OPTS=(--jit=interp)
-        same guest-float-interp "$TMP/guest-float"
-        LOOM_OPTS=()
-    else
-        fail "cannot build tests/guest/arm/float.c"
-    fi
-fi
-
+same_guest_arm float -lm
 # Self-modifying code (tests/guest/arm/smc.c): word, byte, store-multiple
-# and page-crossing stores into code that has run, on both back ends.
-if [ -n "$SRC" ] && [ -e "$SRC/tests/guest/arm/smc.c" ]; then
-    if "$CC" -static -O2 -marm -o "$TMP/guest-smc" "$SRC/tests/guest/arm/smc.c"; then
-        same guest-smc "$TMP/guest-smc"
-        LOOM_OPTS=(--jit=interp)
-        same guest-smc-interp "$TMP/guest-smc"
-        LOOM_OPTS=()
-    else
-        fail "cannot build tests/guest/arm/smc.c"
-    fi
-fi
+# and page-crossing stores into code that has run.
+same_guest_arm smc
 
 echo "$checks checks, $failures failures"
 [ "$failures" -eq 0 ]
