@@ -270,7 +270,10 @@ typedef struct gen {
     uint8_t *uses;    /* uses, counted up to 2 (a call's arguments count as 2) */
     uint16_t *pins;   /* pending SETs holding the value */
     uint8_t *final;   /* SETs no later SET in the block overlaps: written at once */
-    uint8_t *folded;  /* user mode: ADDs of a constant computed by the one access using them */
+    uint8_t *folded;  /* ADDs of a constant computed by the one access using them (user mode),
+                       * and SHLs by 1 to 3 made the scaled index of the ADD using them */
+    uint8_t *flags_read; /* ADDs whose CARRY or OVF, SUBs whose compares, follow */
+    uint8_t *in_loop_reg; /* GETs that are their loop register (see read_loop_registers) */
     ir_val owner[16];
     uint32_t locked;  /* registers the current instruction must keep */
     pending_set pend[MAX_PENDING];
@@ -420,6 +423,7 @@ static int grab(gen *g, bool want_callee_saved)
 
 static void bind(gen *g, int r, ir_val v)
 {
+    if (g->owner[r] && g->owner[r] != v) g->reg[g->owner[r]] = -1;
     g->owner[r] = v;
     g->reg[v] = (int8_t)r;
     g->in_slot[v] = 0;
@@ -467,7 +471,7 @@ static int result_reg(gen *g, ir_val v)
 static int def(gen *g, ir_val v, ir_val a)
 {
     int r;
-    if (!g->coalesced[v] && a && g->reg[a] >= 0 && dead(g, a) && !is_const(g, a)) {
+    if (!g->coalesced[v] && a && g->reg[a] >= 0 && dead(g, a) && !is_const(g, a) && !(g->reserved >> g->reg[a] & 1)) {
         r = g->reg[a];
         release(g, r);
     } else {
@@ -756,19 +760,57 @@ static void gen_eval_call(gen *g, ir_val v)
     bind(g, r, v);
 }
 
+/* Whether def() would reuse the register of v's operand x in place. */
+static bool reusable(const gen *g, ir_val v, ir_val x)
+{
+    if (g->coalesced[v]) return g->reg[x] == g->loop_reg[g->coalesced[v] - 1];
+    return g->reg[x] >= 0 && dead(g, x) && !is_const(g, x) && !(g->reserved >> g->reg[x] & 1);
+}
+
+/* v = a op b; a commutative operation takes b's register in place when
+ * only b's can be. */
 static void gen_binop(gen *g, ir_val v, x86_alu op)
 {
     const ir_insn *i = &g->ins[v];
     unsigned sz = bits_of(g, v);
     int32_t imm;
-    if (imm32_ok(g, i->b, &imm)) {
-        int d = def(g, v, i->a);
+    ir_val a = i->a, b = i->b;
+    if (imm32_ok(g, b, &imm)) {
+        int d = def(g, v, a);
         x86_alu_ri(&g->hot, op, sz, d, imm);
-    } else {
-        int rb = use(g, i->b);
-        int d = def(g, v, i->a);
-        x86_alu_rr(&g->hot, op, sz, d, rb);
+        return;
     }
+    if (op != X86_SUB && !reusable(g, v, a) && reusable(g, v, b)) {
+        a = i->b;
+        b = i->a;
+    }
+    int rb = use(g, b);
+    int d = def(g, v, a);
+    x86_alu_rr(&g->hot, op, sz, d, rb);
+}
+
+/* ADD v's operands as one address, base + index * scale + displacement
+ * (the index a folded SHL's operand); they are locked for LEA. */
+static x86_mem add_operand(gen *g, ir_val v)
+{
+    const ir_insn *i = &g->ins[v];
+    int32_t imm;
+    if (imm32_ok(g, i->b, &imm)) return x86_mem_base(use(g, i->a), imm);
+    ir_val base = g->folded[i->a] ? i->b : i->a, index = base == i->a ? i->b : i->a;
+    int rb = use(g, base);
+    if (g->folded[index]) {
+        const ir_insn *s = &g->ins[index];
+        return x86_mem_sib(rb, use(g, s->a), 1u << g->ins[s->b].imm, 0);
+    }
+    return x86_mem_sib(rb, use(g, index), 1, 0);
+}
+
+/* v = the address m, with LEA (no flags change; 32-bit wraps). */
+static void gen_lea(gen *g, ir_val v, x86_mem m)
+{
+    int d = result_reg(g, v);
+    x86_lea(&g->hot, bits_of(g, v), d, m);
+    bind(g, d, v);
 }
 
 static void gen_shift(gen *g, ir_val v, x86_shift op)
@@ -1327,6 +1369,10 @@ static void gen_insn(gen *g, ir_val v)
     case IR_GET: {
         unsigned bytes = ir_type_bits((ir_type)i->type) / 8;
         int l = loop_index(g, (uint32_t)i->imm, bytes);
+        if (l >= 0 && g->in_loop_reg[v] && (!g->owner[g->loop_reg[l]] || dead(g, g->owner[g->loop_reg[l]]))) {
+            bind(g, g->loop_reg[l], v);
+            break;
+        }
         if (l >= 0) {
             int d = def(g, v, 0);
             x86_mov_rr(b, bytes * 8, d, g->loop_reg[l]);
@@ -1363,6 +1409,10 @@ static void gen_insn(gen *g, ir_val v)
     }
     case IR_ADD:
         if (g->folded[v]) break;
+        if (g->folded[i->a] || g->folded[i->b] || (!g->flags_read[v] && !reusable(g, v, i->a))) {
+            gen_lea(g, v, add_operand(g, v));
+            break;
+        }
         /* The flags are those of the sum: its CARRY and OVF reuse them. */
         gen_binop(g, v, X86_ADD);
         g->cmp_valid = g->cmp_adc = true;
@@ -1370,7 +1420,12 @@ static void gen_insn(gen *g, ir_val v)
         g->cmp_b = i->b;
         g->cmp_c = 0;
         break;
-    case IR_SUB:
+    case IR_SUB: {
+        int32_t imm;
+        if (!g->flags_read[v] && !reusable(g, v, i->a) && imm32_ok(g, i->b, &imm) && imm != INT32_MIN) {
+            gen_lea(g, v, x86_mem_base(use(g, i->a), -imm));
+            break;
+        }
         /* The flags are those of CMP a, b: its SETCCs reuse them. */
         gen_binop(g, v, X86_SUB);
         g->cmp_valid = true;
@@ -1378,16 +1433,24 @@ static void gen_insn(gen *g, ir_val v)
         g->cmp_a = i->a;
         g->cmp_b = i->b;
         break;
+    }
     case IR_AND: gen_binop(g, v, X86_AND); break;
     case IR_OR: gen_binop(g, v, X86_OR); break;
     case IR_XOR: gen_binop(g, v, X86_XOR); break;
     case IR_MUL: {
-        int rb = use(g, i->b);
-        int d = def(g, v, i->a);
-        x86_imul_rr(b, sz, d, rb);
+        ir_val x = i->a, y = i->b;
+        if (!reusable(g, v, x) && reusable(g, v, y)) {
+            x = i->b;
+            y = i->a;
+        }
+        int ry = use(g, y);
+        int d = def(g, v, x);
+        x86_imul_rr(b, sz, d, ry);
         break;
     }
-    case IR_SHL: gen_shift(g, v, X86_SHL); break;
+    case IR_SHL:
+        if (!g->folded[v]) gen_shift(g, v, X86_SHL);
+        break;
     case IR_SHR: gen_shift(g, v, X86_SHR); break;
     case IR_SAR: gen_shift(g, v, X86_SAR); break;
     case IR_ROR: gen_shift(g, v, X86_ROR); break;
@@ -1688,6 +1751,45 @@ static void fuse_branches(gen *g)
     free(only_cond);
 }
 
+/* ADDs and SUBs whose host flags a later CARRY, OVF or compare of the same
+ * operands reads (these are not made with LEA, which sets no flags). */
+static void find_flags_read(gen *g)
+{
+    enum { REACH = 64 };
+    for (uint32_t v = 1; v < g->n; v++) {
+        const ir_insn *c = &g->ins[v];
+        ir_op want;
+        if ((c->op == IR_CARRY || c->op == IR_OVF) && !c->c) want = IR_ADD;
+        else if (c->op == IR_OVFSUB || (c->op == IR_SETCC && c->a && is_int(g, c->a))) want = IR_SUB;
+        else continue;
+        for (uint32_t k = v - 1; k >= 1 && k + REACH > v; k--) {
+            const ir_insn *s = &g->ins[k];
+            if (s->op == want && s->a == c->a && s->b == c->b) {
+                g->flags_read[k] = 1;
+                break;
+            }
+        }
+    }
+}
+
+/* An i32 SHL by 1, 2 or 3 whose one use is an i32 ADD becomes that ADD's
+ * scaled index: the ADD is one LEA (and sets no flags, so only where none
+ * are read). The shifted value then lives until the ADD. */
+static void fold_scaled_indexes(gen *g)
+{
+    for (uint32_t v = 1; v < g->n; v++) {
+        const ir_insn *i = &g->ins[v];
+        if (i->op != IR_ADD || i->type != IR_I32 || g->flags_read[v] || i->a == i->b) continue;
+        ir_val s = g->ins[i->b].op == IR_SHL ? i->b : g->ins[i->a].op == IR_SHL ? i->a : 0;
+        if (!s || g->uses[s] != 1 || g->ins[s].type != IR_I32) continue;
+        const ir_insn *sh = &g->ins[s];
+        if (!is_const(g, sh->b) || sh->b == 0 || g->ins[sh->b].imm < 1 || g->ins[sh->b].imm > 3 || is_const(g, sh->a)) continue;
+        if (is_const(g, s == i->b ? i->a : i->b)) continue;
+        g->folded[s] = 1;
+        if (g->last[sh->a] < v) g->last[sh->a] = v;
+    }
+}
+
 /* User mode: an address that is a 32-bit base plus a constant, used by
  * one load or store and nothing else, is computed by that access with one
  * LEA into RCX (instead of a register of its own and a copy). The base
@@ -1752,10 +1854,80 @@ static ir_val coalescible(const gen *g, ir_val v)
     return a;
 }
 
+/* A GET of a loop word is that word's register itself, without a copy,
+ * when the register keeps the value for the GET's whole life: no SET of
+ * the word and no value computed in the register comes before its last
+ * use (an operation that is that last use may be computed there in place
+ * from it, as its first operand), and no SET that waits for an exit holds
+ * it. */
+static void read_loop_registers(gen *g)
+{
+    for (ir_val v = 1; v < g->n; v++) {
+        const ir_insn *i = &g->ins[v];
+        if (i->op != IR_GET) continue;
+        int l = loop_index(g, (uint32_t)i->imm, ir_type_bits((ir_type)i->type) / 8);
+        if (l < 0) continue;
+        bool ok = true;
+        for (ir_val k = v + 1; k <= g->last[v] && ok; k++) {
+            const ir_insn *u = &g->ins[k];
+            if (u->op == IR_SET) {
+                int lk = loop_index(g, (uint32_t)u->imm, ir_type_bits((ir_type)u->type) / 8);
+                if (lk == l) ok = u->a == v && k == g->last[v];
+                else if (lk < 0 && u->a == v && !g->final[k]) ok = false;
+            } else if (g->coalesced[k] == l + 1) {
+                bool in_place_op = u->op == IR_ADD || u->op == IR_SUB || u->op == IR_AND || u->op == IR_OR ||
+                                   u->op == IR_XOR || u->op == IR_MUL || u->op == IR_SHL || u->op == IR_SHR ||
+                                   u->op == IR_SAR || u->op == IR_ROR || u->op == IR_NOT || u->op == IR_NEG;
+                ok = in_place_op && k == g->last[v] && u->a == v && u->b != v && !g->folded[u->b];
+            }
+        }
+        g->in_loop_reg[v] = ok;
+    }
+}
+
+/* A guest state word a loop block accesses. */
+typedef struct loop_word { uint32_t off; uint8_t bytes, read, written, bad; } loop_word;
+
+/* The most values of the block live at once when the chosen words are in
+ * loop registers: GETs of those take no register of their own, nor do
+ * values computed in them. */
+static int peak_values(gen *g, const loop_word *w, unsigned nw, const uint8_t *chosen)
+{
+    int *delta = calloc(g->n + 1, sizeof *delta);
+    if (!delta) return NALLOC;
+    for (uint32_t v = 1; v < g->n; v++) {
+        const ir_insn *i = &g->ins[v];
+        if (!i->type || is_const(g, v) || g->last[v] <= v) continue;
+        bool in_loop_reg = false;
+        for (unsigned k = 0; k < nw && i->op == IR_GET; k++)
+            in_loop_reg |= chosen[k] && w[k].off == i->imm;
+        if (in_loop_reg) continue;
+        delta[v]++;
+        delta[g->last[v]]--;
+    }
+    for (uint32_t v = 1; v < g->n; v++) {
+        const ir_insn *i = &g->ins[v];
+        ir_val a = i->op == IR_SET ? coalescible(g, v) : 0;
+        if (!a || g->last[a] <= a) continue;
+        for (unsigned k = 0; k < nw; k++) {
+            if (!chosen[k] || w[k].off != i->imm) continue;
+            delta[a]--;
+            delta[g->last[a]]++;
+        }
+    }
+    int live = 0, most = 0;
+    for (uint32_t v = 1; v < g->n; v++) {
+        live += delta[v];
+        if (live > most) most = live;
+    }
+    free(delta);
+    return most;
+}
+
 static void plan_loop(gen *g)
 {
     enum { MAX_WORDS = 64 };
-    struct word { uint32_t off; uint8_t bytes, read, written, bad; } w[MAX_WORDS];
+    loop_word w[MAX_WORDS];
     unsigned nw = 0, gotos = 0;
     const jit_block *tb = g->tb;
     uint32_t pc_off = g->g->pc_offset, key_off = g->g->flags_offset;
@@ -1776,7 +1948,7 @@ static void plan_loop(gen *g)
             bool bad = (i->type != IR_I32 && i->type != IR_I64) ||
                        (off < pc_off + g->g->pc_bytes && pc_off < off + bytes) ||
                        (g->g->flags_bytes && off < key_off + g->g->flags_bytes && key_off < off + bytes);
-            struct word *e = NULL;
+            loop_word *e = NULL;
             for (unsigned k = 0; k < nw; k++) {
                 if (w[k].off == off && w[k].bytes == bytes) e = &w[k];
                 else if (w[k].off < off + bytes && off < w[k].off + w[k].bytes) {
@@ -1786,7 +1958,7 @@ static void plan_loop(gen *g)
             }
             if (!e && nw < MAX_WORDS) {
                 e = &w[nw++];
-                *e = (struct word){off, (uint8_t)bytes, 0, 0, 0};
+                *e = (loop_word){off, (uint8_t)bytes, 0, 0, 0};
             }
             if (!e) break;
             e->bad |= bad;
@@ -1799,48 +1971,19 @@ static void plan_loop(gen *g)
         }
     }
     if (!g->loop_goto) return;
-    /* As many registers as the block's own values leave free. */
-    int *delta = calloc(g->n + 1, sizeof *delta);
-    if (!delta) {
-        g->loop_goto = 0;
-        return;
-    }
-    for (uint32_t v = 1; v < g->n; v++) {
-        const ir_insn *i = &g->ins[v];
-        if (!i->type || is_const(g, v) || g->last[v] <= v) continue;
-        /* A GET of a word that may live in a loop register takes none of
-         * the others. */
-        bool in_loop_reg = false;
-        for (unsigned k = 0; k < nw && i->op == IR_GET; k++)
-            in_loop_reg |= w[k].off == i->imm && !w[k].bad && w[k].written;
-        if (in_loop_reg) continue;
-        delta[v]++;
-        delta[g->last[v]]--;
-    }
-    /* Nor does a value computed in a loop register. */
-    for (uint32_t v = 1; v < g->n; v++) {
-        const ir_insn *i = &g->ins[v];
-        ir_val a = i->op == IR_SET ? coalescible(g, v) : 0;
-        if (!a) continue;
-        for (unsigned k = 0; k < nw; k++) {
-            if (w[k].off != i->imm || w[k].bad || !w[k].written || g->last[a] <= a) continue;
-            delta[a]--;
-            delta[g->last[a]]++;
-        }
-    }
-    int live = 0, most = 0;
-    for (uint32_t v = 1; v < g->n; v++) {
-        live += delta[v];
-        if (live > most) most = live;
-    }
-    free(delta);
-    int room = NALLOC - most - 1;
-    if (room > MAX_LOOP) room = MAX_LOOP;
     /* Words read before they are written carry values around the loop:
-     * they come first; words only written save a store per iteration. */
+     * they come first; words only written save a store per iteration.
+     * Each takes a register only while the block's own values still find
+     * one free at their peak. */
+    uint8_t chosen[MAX_WORDS] = {0};
     for (int pass = 0; pass < 2; pass++)
-        for (unsigned k = 0; k < nw && (int)g->nloop < room; k++) {
+        for (unsigned k = 0; k < nw && g->nloop < MAX_LOOP; k++) {
             if (w[k].bad || !w[k].written || w[k].read != (pass == 0)) continue;
+            chosen[k] = 1;
+            if ((int)g->nloop + 1 + peak_values(g, w, nw, chosen) + 1 > NALLOC) {
+                chosen[k] = 0;
+                continue;
+            }
             int r = alloc_order[NALLOC - 1 - g->nloop];
             g->loop_off[g->nloop] = w[k].off;
             g->loop_bytes[g->nloop] = w[k].bytes;
@@ -1857,6 +2000,7 @@ static void plan_loop(gen *g)
         int l = a ? loop_index(g, (uint32_t)i->imm, ir_type_bits((ir_type)i->type) / 8) : -1;
         if (l >= 0) g->coalesced[a] = (uint8_t)(l + 1);
     }
+    read_loop_registers(g);
 }
 
 void *jit_x86_compile(x86_cache *x, jit_block *tb, const jit_guest *jg, bool user_mode)
@@ -1885,6 +2029,8 @@ void *jit_x86_compile(x86_cache *x, jit_block *tb, const jit_guest *jg, bool use
     g->pins = calloc(tb->n, sizeof *g->pins);
     g->final = calloc(tb->n, 1);
     g->folded = calloc(tb->n, 1);
+    g->flags_read = calloc(tb->n, 1);
+    g->in_loop_reg = calloc(tb->n, 1);
     g->fused = calloc(tb->n, 1);
     g->coalesced = calloc(tb->n, 1);
     g->fix = x->fix;
@@ -1894,7 +2040,7 @@ void *jit_x86_compile(x86_cache *x, jit_block *tb, const jit_guest *jg, bool use
     g->descs = malloc((nmem ? nmem : 1) * sizeof *g->descs);
     g->pads = malloc((nmem ? nmem : 1) * sizeof *g->pads);
     void *result = NULL;
-    if (!g->reg || !g->in_slot || !g->last || !g->uses || !g->pins || !g->final || !g->folded || !g->fused || !g->coalesced || !g->fix || !g->cold_mem || !g->label_hot || !g->descs ||
+    if (!g->reg || !g->in_slot || !g->last || !g->uses || !g->pins || !g->final || !g->folded || !g->flags_read || !g->in_loop_reg || !g->fused || !g->coalesced || !g->fix || !g->cold_mem || !g->label_hot || !g->descs ||
         !g->pads)
         goto out;
     memset(g->reg, -1, tb->n);
@@ -1915,6 +2061,8 @@ void *jit_x86_compile(x86_cache *x, jit_block *tb, const jit_guest *jg, bool use
         }
     }
     find_final_sets(g);
+    find_flags_read(g);
+    fold_scaled_indexes(g);
     if (user_mode) fold_addresses(g);
     fuse_branches(g);
     tb->loop_slot = 0;
@@ -1983,6 +2131,8 @@ out:
     free(g->pins);
     free(g->final);
     free(g->folded);
+    free(g->flags_read);
+    free(g->in_loop_reg);
     free(g->fused);
     free(g->coalesced);
     free(g->label_hot);
