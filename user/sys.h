@@ -49,6 +49,15 @@ static inline uint64_t get64(const uint8_t *p)
     return v;
 }
 
+/* A buffer the host kernel reads or writes: only the range is checked here,
+ * the kernel answers EFAULT for pages the guest may not touch. */
+static inline void *kbuf(sc *c, uint32_t addr, uint64_t len)
+{
+    if ((uint64_t)addr + len > USER_GUEST_SIZE) return NULL;
+    if (len && !addr) return NULL;
+    return U->guest_base + addr;
+}
+
 /* Run a blocking host call without the run lock, so other guest threads
  * go on meanwhile. */
 #define BLOCKING(expr)                                                                              \
@@ -102,6 +111,42 @@ int64_t sys_set_tid_address(sc *c);
 int64_t sys_futex(sc *c);
 int64_t sys_futex_time64(sc *c);
 int64_t sys_getrusage(sc *c);
+
+/* net_arm.c: sockets, epoll, eventfd, timerfd */
+int64_t sys_socket(sc *c);
+int64_t sys_socketpair(sc *c);
+int64_t sys_bind(sc *c);
+int64_t sys_connect(sc *c);
+int64_t sys_listen(sc *c);
+int64_t sys_accept(sc *c);
+int64_t sys_accept4(sc *c);
+int64_t sys_getsockname(sc *c);
+int64_t sys_getpeername(sc *c);
+int64_t sys_send(sc *c);
+int64_t sys_sendto(sc *c);
+int64_t sys_recv(sc *c);
+int64_t sys_recvfrom(sc *c);
+int64_t sys_shutdown(sc *c);
+int64_t sys_setsockopt(sc *c);
+int64_t sys_getsockopt(sc *c);
+int64_t sys_sendmsg(sc *c);
+int64_t sys_recvmsg(sc *c);
+int64_t sys_sendmmsg(sc *c);
+int64_t sys_recvmmsg(sc *c);
+int64_t sys_recvmmsg64(sc *c);
+int64_t sys_epoll_create(sc *c);
+int64_t sys_epoll_create1(sc *c);
+int64_t sys_epoll_ctl(sc *c);
+int64_t sys_epoll_wait(sc *c);
+int64_t sys_epoll_pwait(sc *c);
+int64_t sys_epoll_pwait2(sc *c);
+int64_t sys_eventfd(sc *c);
+int64_t sys_eventfd2(sc *c);
+int64_t sys_timerfd_create(sc *c);
+int64_t sys_timerfd_settime(sc *c);
+int64_t sys_timerfd_settime64(sc *c);
+int64_t sys_timerfd_gettime(sc *c);
+int64_t sys_timerfd_gettime64(sc *c);
 
 /* misc_arm.c */
 int64_t sys_link(sc *c);

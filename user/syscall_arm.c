@@ -80,14 +80,6 @@ typedef struct sys_def {
     sys_fn fn;
 } sys_def;
 
-/* A buffer the host kernel reads or writes: only the range is checked here,
- * the kernel answers EFAULT for pages the guest may not touch. */
-static void *kbuf(sc *c, uint32_t addr, uint64_t len)
-{
-    if ((uint64_t)addr + len > USER_GUEST_SIZE) return NULL;
-    if (len && !addr) return NULL;
-    return U->guest_base + addr;
-}
 
 /* A guest path: the string, looked up first under the sysroot (-L) when it
  * is absolute and exists there, as QEMU does. */
@@ -919,6 +911,9 @@ static const sys_def arm_syscalls[] = {
     {241, "sched_setaffinity", "dux", sys_sched_setaffinity},
     {242, "sched_getaffinity", "dux", sys_sched_getaffinity},
     {248, "exit_group", "d", sys_exit_group},
+    {250, "epoll_create", "d", sys_epoll_create},
+    {251, "epoll_ctl", "fdfx", sys_epoll_ctl},
+    {252, "epoll_wait", "fxdd", sys_epoll_wait},
     {256, "set_tid_address", "x", sys_set_tid_address},
     {263, "clock_gettime", "dx", sys_clock_gettime},
     {264, "clock_getres", "dx", sys_clock_getres},
@@ -929,6 +924,23 @@ static const sys_def arm_syscalls[] = {
     {269, "utimes", "sx", sys_utimes},
     {270, "arm_fadvise64_64", "fdxxxx", sys_fadvise64_64},
     {280, "waitid", "ddxxx", sys_waitid},
+    {281, "socket", "ddd", sys_socket},
+    {282, "bind", "fxu", sys_bind},
+    {283, "connect", "fxu", sys_connect},
+    {284, "listen", "fd", sys_listen},
+    {285, "accept", "fxx", sys_accept},
+    {286, "getsockname", "fxx", sys_getsockname},
+    {287, "getpeername", "fxx", sys_getpeername},
+    {288, "socketpair", "dddx", sys_socketpair},
+    {289, "send", "fxux", sys_send},
+    {290, "sendto", "fxuxxu", sys_sendto},
+    {291, "recv", "fxux", sys_recv},
+    {292, "recvfrom", "fxuxxx", sys_recvfrom},
+    {293, "shutdown", "fd", sys_shutdown},
+    {294, "setsockopt", "fddxu", sys_setsockopt},
+    {295, "getsockopt", "fddxx", sys_getsockopt},
+    {296, "sendmsg", "fxx", sys_sendmsg},
+    {297, "recvmsg", "fxx", sys_recvmsg},
     {298, "semop", "dxu", sys_semop},
     {299, "semget", "ddo", sys_semget},
     {300, "semctl", "dddx", sys_semctl},
@@ -956,24 +968,38 @@ static const sys_def arm_syscalls[] = {
     {335, "pselect6", "dxxxxx", sys_pselect6},
     {336, "ppoll", "xuxxu", sys_ppoll},
     {338, "set_robust_list", "xu", sys_set_robust_list},
+    {346, "epoll_pwait", "fxddxu", sys_epoll_pwait},
     {348, "utimensat", "fsxx", sys_utimensat},
+    {350, "timerfd_create", "dx", sys_timerfd_create},
+    {351, "eventfd", "u", sys_eventfd},
+    {353, "timerfd_settime", "fxxx", sys_timerfd_settime},
+    {354, "timerfd_gettime", "fx", sys_timerfd_gettime},
+    {356, "eventfd2", "ux", sys_eventfd2},
+    {357, "epoll_create1", "x", sys_epoll_create1},
     {358, "dup3", "ffx", sys_dup3},
     {359, "pipe2", "xx", sys_pipe2},
     {363, "rt_tgsigqueueinfo", "dddx", sys_rt_tgsigqueueinfo},
+    {365, "recvmmsg", "fxuxx", sys_recvmmsg},
+    {366, "accept4", "fxxx", sys_accept4},
     {369, "prlimit64", "ddxx", sys_prlimit64},
+    {374, "sendmmsg", "fxux", sys_sendmmsg},
     {382, "renameat2", "fsfsx", sys_renameat2},
     {384, "getrandom", "xux", sys_getrandom},
     {397, "statx", "fsxxx", sys_statx},
     {403, "clock_gettime64", "dx", sys_clock_gettime64},
     {406, "clock_getres_time64", "dx", sys_clock_getres64},
     {407, "clock_nanosleep_time64", "ddxx", sys_clock_nanosleep64},
+    {410, "timerfd_gettime64", "fx", sys_timerfd_gettime64},
+    {411, "timerfd_settime64", "fxxx", sys_timerfd_settime64},
     {412, "utimensat_time64", "fsxx", sys_utimensat64},
     {413, "pselect6_time64", "dxxxxx", sys_pselect6_64},
     {414, "ppoll_time64", "xuxxu", sys_ppoll64},
+    {417, "recvmmsg_time64", "fxuxx", sys_recvmmsg64},
     {420, "semtimedop_time64", "dxux", sys_semtimedop_time64},
     {421, "rt_sigtimedwait_time64", "xxxu", sys_rt_sigtimedwait64},
     {422, "futex_time64", "xdxxxx", sys_futex_time64},
     {439, "faccessat2", "fsox", sys_faccessat2},
+    {441, "epoll_pwait2", "fxdxxu", sys_epoll_pwait2},
     {0xf0002, "cacheflush", "xxx", sys_cacheflush},
     {0xf0005, "set_tls", "x", sys_set_tls},
     {0xf0006, "get_tls", "X", sys_get_tls},
