@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "loom/loom.h"
+#include "model_rig.h"
 
 extern const loom_model_type loom_model_pl031;
 
@@ -52,19 +53,8 @@ static board *board_new(const char *epoch)
     return b;
 }
 
-static void wr(board *b, uint32_t off, uint32_t v)
-{
-    uint8_t d[4];
-    loom_put_le(d, 4, v);
-    assert_int_equal(loom_bus_write(loom_sim_memory(b->sim), BASE + off, d, 4), LOOM_OK);
-}
-
-static uint32_t rd(board *b, uint32_t off)
-{
-    uint8_t d[4];
-    assert_int_equal(loom_bus_read(loom_sim_memory(b->sim), BASE + off, d, 4), LOOM_OK);
-    return (uint32_t)loom_get_le(d, 4);
-}
+static void wr(board *b, uint32_t off, uint32_t v) { rig_wr32(b->sim, BASE + off, v); }
+static uint32_t rd(board *b, uint32_t off) { return rig_rd32(b->sim, BASE + off); }
 
 static void run_to(board *b, loom_time t)
 {

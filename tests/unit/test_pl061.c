@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "loom/loom.h"
+#include "model_rig.h"
 
 extern const loom_model_type loom_model_pl061;
 
@@ -56,19 +57,8 @@ static void board_free(board *b)
     free(b);
 }
 
-static void wr(board *b, uint32_t off, uint32_t v)
-{
-    uint8_t d[4];
-    loom_put_le(d, 4, v);
-    assert_int_equal(loom_bus_write(loom_sim_memory(b->sim), BASE + off, d, 4), LOOM_OK);
-}
-
-static uint32_t rd(board *b, uint32_t off)
-{
-    uint8_t d[4];
-    assert_int_equal(loom_bus_read(loom_sim_memory(b->sim), BASE + off, d, 4), LOOM_OK);
-    return (uint32_t)loom_get_le(d, 4);
-}
+static void wr(board *b, uint32_t off, uint32_t v) { rig_wr32(b->sim, BASE + off, v); }
+static uint32_t rd(board *b, uint32_t off) { return rig_rd32(b->sim, BASE + off); }
 
 /* GPIODATA with pins `mask` selected by the address. */
 static uint32_t data_at(uint32_t mask) { return DATA + (mask << 2); }

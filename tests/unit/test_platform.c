@@ -1226,11 +1226,16 @@ static void test_describe_prints_the_arm_virt_memory_map(void **state)
     assert_int_equal(e, LOOM_OK);
     char *d = describe(plat);
     expect_words(d, WORDS("Board arm-virt\n", "Quantum: 10 us\n", "Memory map ('memory'):\n",
-                          "  0x00000000-0x03ffffff  64 MiB    flash0           rom",
-                          "  0x04000000-0x07ffffff  64 MiB    flash1           rom",
+                          "  0x00000000-0x03ffffff  64 MiB    flash0           cfi-flash",
+                          "  0x04000000-0x07ffffff  64 MiB    flash1           cfi-flash",
+                          "  0x08000000-0x08000fff  4 KiB     gic.distributor  gicv2",
+                          "  0x08010000-0x08011fff  8 KiB     gic.cpu          gicv2",
                           "  0x09000000-0x09000fff  4 KiB     uart0            pl011",
+                          "  0x09010000-0x09010fff  4 KiB     rtc              pl031",
+                          "  0x09030000-0x09030fff  4 KiB     gpio             pl061",
                           "  0x090c0000-0x090c0fff  4 KiB     test             test-ctl",
-                          "  0x40000000-0x47ffffff  128 MiB   ram              ram", "Interrupts:\n", "uart0.irq",
+                          "  0x40000000-0x47ffffff  128 MiB   ram              ram", "Interrupts:\n",
+                          "uart0.irq                    -> gic.spi[1]", "rtc.irq                      -> gic.spi[2]",
                           "(not connected)", "Devices:\n", "size=128MiB"));
     /* No port-I/O section when nothing is mapped there. */
     assert_null(strstr(d, "Port I/O map"));
