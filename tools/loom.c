@@ -15,6 +15,7 @@ enum {
     EXIT_BOARD = 65,      /* the board description is wrong */
     EXIT_NOINPUT = 66,    /* a board or firmware file cannot be read */
     EXIT_INTERNAL = 70,   /* a bug or an out-of-memory condition in Loom */
+    EXIT_CANTCREAT = 73,  /* an output file cannot be written */
     EXIT_IDLE = 123,      /* nothing can run any more and nothing is scheduled */
     EXIT_LIMIT = 124,     /* --max-time or --max-insns reached, as timeout(1) */
     EXIT_FAULT = 125,     /* a guest fault or model failure nobody handles */
@@ -34,6 +35,8 @@ static const char usage_text[] =
     "  -p INST.PROP=VALUE   set a property, overriding the board file (repeatable)\n"
     "  --firmware FILE      load an ELF file (at its addresses) or a raw image\n"
     "                       (at the board's firmware address)\n"
+    "Options of describe:\n"
+    "  --dtb FILE           write the board's device tree blob to FILE instead\n"
     "Options of run:\n"
     "  --max-time TIME      stop after this much simulated time (10ms, 2s, ...)\n"
     "  --max-insns N        stop after N instructions over all CPUs\n"
@@ -46,7 +49,8 @@ static const char usage_text[] =
     "\n"
     "Exit status: 0 when the run ends cleanly; the guest's own status when it ends\n"
     "the run through the test-control device; 64 bad command line; 65 board\n"
-    "description error; 66 a file cannot be read; 70 internal error; 123 idle\n"
+    "description error; 66 a file cannot be read; 70 internal error; 73 an output\n"
+    "file cannot be written; 123 idle\n"
     "(nothing runs and nothing is scheduled); 124 --max-time or --max-insns\n"
     "reached; 125 guest fault or model failure; 130 interrupted.\n";
 
@@ -80,6 +84,7 @@ typedef struct args {
     uint64_t max_insns;
     bool quiet;
     loom_jit_choice jit;
+    const char *dtb; /* describe --dtb FILE */
 } args;
 
 static int parse_args(int argc, char **argv, bool run, args *a)
@@ -125,6 +130,9 @@ static int parse_args(int argc, char **argv, bool run, args *a)
         } else if (run && !strcmp(s, "-D")) {
             NEEDS_VALUE();
             a->log_file = val;
+        } else if (!run && !strcmp(s, "--dtb")) {
+            NEEDS_VALUE();
+            a->dtb = val;
         } else if (run && !strcmp(s, "-q")) {
             a->quiet = true;
         } else if (!strncmp(s, "--jit=", 6)) {
@@ -267,7 +275,23 @@ static int cmd_describe(int argc, char **argv)
     loom_sim *sim;
     loom_platform *plat;
     rc = build(&a, &sim, &plat);
-    if (!rc) {
+    if (!rc && a.dtb) {
+        /* Only the device tree, to the file. */
+        void *blob;
+        size_t size;
+        if (loom_platform_dtb(plat, &blob, &size)) {
+            fprintf(stderr, "loom: %s\n", loom_sim_last_error(sim));
+            rc = EXIT_INTERNAL;
+        } else {
+            FILE *f = fopen(a.dtb, "wb");
+            if (!f || fwrite(blob, 1, size, f) != size || fclose(f)) {
+                fprintf(stderr, "loom: cannot write '%s': %s\n", a.dtb, strerror(errno));
+                rc = EXIT_CANTCREAT;
+            }
+            free(blob);
+        }
+        loom_sim_free(sim);
+    } else if (!rc) {
         loom_platform_describe(plat, stdout);
         loom_sim_free(sim);
     }

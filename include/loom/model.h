@@ -70,6 +70,25 @@ uint64_t loom_buf_get_u64(loom_buf *b);
 char *loom_buf_get_str(loom_buf *b);
 
 /* ---- Model types -------------------------------------------------------- */
+/* ---- Device tree ------------------------------------------------------------
+ * The board's flattened device tree (`loom describe --dtb`, and what firmware
+ * finds in memory): a node "<dt_name>@<address>" for every instance whose
+ * type has a dt_name and a mapped region, with `compatible`, `reg` (each
+ * region where it is mapped, in the order the instance offers them),
+ * `interrupts` (each output line that drives an interrupt controller's
+ * input, as that controller's dt_irq encodes it), and what dt_node adds
+ * through these calls. */
+typedef struct loom_dt loom_dt;
+void loom_dt_u32(loom_dt *dt, const char *name, uint32_t v);
+void loom_dt_cells(loom_dt *dt, const char *name, const uint32_t *cells, unsigned n);
+void loom_dt_string(loom_dt *dt, const char *name, const char *s);
+/* A list of strings (clock-names, say), NULL-terminated. */
+void loom_dt_strings(loom_dt *dt, const char *name, const char *const *list);
+void loom_dt_empty(loom_dt *dt, const char *name);
+/* The phandle of the board's fixed 24 MHz peripheral clock, which the
+ * PrimeCell bindings name apb_pclk (made on first use). */
+uint32_t loom_dt_apb_clock(loom_dt *dt);
+
 typedef struct loom_model_type {
     const char *name;  /* as written in YAML: "pl011" */
     const char *kind;  /* memory, uart, timer, intc, gpio, misc, cpu, test */
@@ -88,6 +107,14 @@ typedef struct loom_model_type {
     void (*save)(void *state, loom_buf *b);
     loom_err (*restore)(void *state, loom_buf *b);
     void (*fini)(void *state);
+    /* Device tree, all optional (see above). dt_compatible: NULL-terminated. */
+    const char *dt_name;
+    const char *const *dt_compatible;
+    void (*dt_node)(const loom_inst *inst, loom_dt *dt);
+    /* Interrupt controllers: #interrupt-cells, and the cells naming input
+     * port[index]. */
+    unsigned dt_irq_cells;
+    void (*dt_irq)(const loom_inst *inst, const char *port, unsigned index, uint32_t *cells);
 } loom_model_type;
 
 /* Built-in types are an immutable table; a simulation may add its own (the

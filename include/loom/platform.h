@@ -36,6 +36,8 @@ const char *loom_platform_name(const loom_platform *p);
 loom_sim *loom_platform_sim(const loom_platform *p);
 /* Print the memory map, the port-I/O map and the interrupt wiring. */
 void loom_platform_describe(const loom_platform *p, FILE *out);
+/* The board's flattened device tree (malloc'd; free it). */
+loom_err loom_platform_dtb(const loom_platform *p, void **blob, size_t *size);
 /* Board-level settings. */
 loom_time loom_platform_quantum(const loom_platform *p);
 

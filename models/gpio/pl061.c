@@ -187,6 +187,15 @@ static loom_err pl061_restore(void *state, loom_buf *b)
     return LOOM_OK;
 }
 
+/* Pins are named by number and flags (#gpio-cells 2). */
+static void pl061_dt(const loom_inst *inst, loom_dt *dt)
+{
+    loom_dt_empty(dt, "gpio-controller");
+    loom_dt_u32(dt, "#gpio-cells", 2);
+    loom_dt_u32(dt, "clocks", loom_dt_apb_clock(dt));
+    loom_dt_string(dt, "clock-names", "apb_pclk");
+}
+
 const loom_model_type loom_model_pl061 = {
     .name = "pl061",
     .kind = "gpio",
@@ -196,4 +205,7 @@ const loom_model_type loom_model_pl061 = {
     .reset = pl061_reset,
     .save = pl061_save,
     .restore = pl061_restore,
+    .dt_name = "pl061",
+    .dt_compatible = (const char *const[]){"arm,pl061", "arm,primecell", NULL},
+    .dt_node = pl061_dt,
 };

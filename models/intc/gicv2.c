@@ -757,6 +757,22 @@ static const loom_prop_def gic_props[] = {
     {"priority-bits", LOOM_PROP_INT, "8", "implemented priority bits (4-8; GIC-400 has 5)", NULL},
 };
 
+/* The GIC binding's three cells: SPI (0) or PPI (1), the number within
+ * its kind, and flags: level-high (4), and for a PPI the CPUs it goes to in
+ * bits 15:8. */
+static void gic_dt_irq(const loom_inst *inst, const char *port, unsigned index, uint32_t *cells)
+{
+    if (!strcmp(port, "spi")) {
+        cells[0] = 0;
+        cells[1] = index;
+        cells[2] = 4;
+    } else {
+        cells[0] = 1;
+        cells[1] = index % 16;
+        cells[2] = (1u << (index / 16)) << 8 | 4;
+    }
+}
+
 const loom_model_type loom_model_gicv2 = {
     .name = "gicv2",
     .kind = "intc",
@@ -768,4 +784,8 @@ const loom_model_type loom_model_gicv2 = {
     .reset = gic_reset,
     .save = gic_save,
     .restore = gic_restore,
+    .dt_name = "intc",
+    .dt_compatible = (const char *const[]){"arm,cortex-a15-gic", NULL},
+    .dt_irq_cells = 3,
+    .dt_irq = gic_dt_irq,
 };

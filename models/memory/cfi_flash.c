@@ -399,6 +399,12 @@ static const loom_prop_def cfi_props[] = {
     {"persist", LOOM_PROP_BOOL, "false", "work on the file itself, keeping programs and erases (created erased if missing)", NULL},
 };
 
+static void cfi_dt(const loom_inst *inst, loom_dt *dt)
+{
+    const cfi *f = loom_inst_state(inst);
+    loom_dt_u32(dt, "bank-width", f->width);
+}
+
 const loom_model_type loom_model_cfi_flash = {
     .name = "cfi-flash",
     .kind = "memory",
@@ -411,4 +417,7 @@ const loom_model_type loom_model_cfi_flash = {
     .save = cfi_save,
     .restore = cfi_restore,
     .fini = cfi_fini,
+    .dt_name = "flash",
+    .dt_compatible = (const char *const[]){"cfi-flash", NULL},
+    .dt_node = cfi_dt,
 };

@@ -188,6 +188,8 @@ static const loom_prop_def rom_props[] = {
     {"latency", LOOM_PROP_TIME, "0ps", "time each access takes", NULL},
 };
 
+static void ram_dt(const loom_inst *inst, loom_dt *dt) { loom_dt_string(dt, "device_type", "memory"); }
+
 const loom_model_type loom_model_ram = {
     .name = "ram",
     .kind = "memory",
@@ -199,6 +201,8 @@ const loom_model_type loom_model_ram = {
     .save = mem_save,
     .restore = mem_restore,
     .fini = mem_fini,
+    .dt_name = "memory",
+    .dt_node = ram_dt,
 };
 
 const loom_model_type loom_model_rom = {

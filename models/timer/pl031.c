@@ -222,6 +222,12 @@ static const loom_prop_def pl031_props[] = {
     {"host-time", LOOM_PROP_BOOL, "false", "start from the host's clock instead (runs then differ)", NULL},
 };
 
+static void pl031_dt(const loom_inst *inst, loom_dt *dt)
+{
+    loom_dt_u32(dt, "clocks", loom_dt_apb_clock(dt));
+    loom_dt_string(dt, "clock-names", "apb_pclk");
+}
+
 const loom_model_type loom_model_pl031 = {
     .name = "pl031",
     .kind = "rtc",
@@ -234,4 +240,7 @@ const loom_model_type loom_model_pl031 = {
     .save = pl031_save,
     .restore = pl031_restore,
     .fini = pl031_fini,
+    .dt_name = "pl031",
+    .dt_compatible = (const char *const[]){"arm,pl031", "arm,primecell", NULL},
+    .dt_node = pl031_dt,
 };

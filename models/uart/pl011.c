@@ -381,6 +381,14 @@ static const loom_prop_def pl011_props[] = {
      "character back end: stdio, null, file:PATH, tcp::PORT,server, unix:PATH,server", NULL},
 };
 
+/* Linux's binding: the UART clock and the bus clock, both the board's. */
+static void pl011_dt(const loom_inst *inst, loom_dt *dt)
+{
+    uint32_t clk = loom_dt_apb_clock(dt);
+    loom_dt_cells(dt, "clocks", (const uint32_t[]){clk, clk}, 2);
+    loom_dt_strings(dt, "clock-names", (const char *const[]){"uartclk", "apb_pclk", NULL});
+}
+
 const loom_model_type loom_model_pl011 = {
     .name = "pl011",
     .kind = "uart",
@@ -393,4 +401,7 @@ const loom_model_type loom_model_pl011 = {
     .save = pl011_save,
     .restore = pl011_restore,
     .fini = pl011_fini,
+    .dt_name = "pl011",
+    .dt_compatible = (const char *const[]){"arm,pl011", "arm,primecell", NULL},
+    .dt_node = pl011_dt,
 };
