@@ -250,6 +250,8 @@ struct cpu_inst {
     loom_cpu *cpu;
     bool reset_pc_set;
     uint64_t reset_pc;
+    bool entry_set;     /* loom_sim_set_entry, for CPUs without reset-pc */
+    uint64_t entry;
     cpu_line lines[32]; /* loom_cpu_set_irq takes lines 0-31 */
 };
 
@@ -335,6 +337,20 @@ static void cpu_model_reset(void *state)
     if (!c->cpu) return;
     loom_cpu_reset(c->cpu);
     if (c->reset_pc_set) loom_cpu_set_pc(c->cpu, c->reset_pc);
+    else if (c->entry_set) loom_cpu_set_pc(c->cpu, c->entry);
+}
+
+void loom_sim_set_entry(loom_sim *sim, uint64_t pc)
+{
+    for (size_t i = 0; i < loom_sim_inst_count(sim); i++) {
+        loom_inst *inst = loom_sim_inst_at(sim, i);
+        if (loom_inst_type(inst) != &loom_cpu_model_type) continue;
+        cpu_inst *c = loom_inst_state(inst);
+        if (!c->cpu || c->reset_pc_set) continue;
+        c->entry_set = true;
+        c->entry = pc;
+        loom_cpu_set_pc(c->cpu, pc);
+    }
 }
 
 const loom_model_type loom_cpu_model_type = {

@@ -945,6 +945,7 @@ static loom_err build(loom_platform *p, const loom_platform_opts *opts)
             if (n == 4 && !memcmp(magic, "\177ELF", 4)) {
                 loom_elf_info info;
                 e = loom_load_elf(p->sim, loom_sim_memory(p->sim), opts->firmware, &info);
+                if (!e) loom_sim_set_entry(p->sim, info.entry);
             } else {
                 e = loom_load_raw(p->sim, loom_sim_memory(p->sim), opts->firmware, p->fw_addr, NULL);
             }

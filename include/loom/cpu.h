@@ -98,6 +98,10 @@ loom_jit_choice loom_sim_jit(const loom_sim *sim);
 
 /* The model type "cpu" that boards use to place CPUs (see platforms/). */
 extern const struct loom_model_type loom_cpu_model_type;
+/* The program's entry (an ELF firmware's): every "cpu" instance without a
+ * reset-pc of its own starts there, now and after each reset, as QEMU
+ * starts an ELF given with -kernel. */
+void loom_sim_set_entry(loom_sim *sim, uint64_t pc);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,64 @@
+#!/bin/bash
+# The bare-metal examples of examples/arm/, built with arm-none-eabi-gcc and
+# run as firmware on yaml-platforms/arm-virt.yaml: each must end the run
+# with status 0 (through the test-control device) on both JIT back ends,
+# and print on the UART what the same ELF prints under qemu-system-arm -M
+# virt -kernel (QEMU's virt has no test-control device, so there the
+# program stops at that write: its output is compared, not its end).
+# Skips (exit 0) without arm-none-eabi-gcc; the QEMU comparison is left out
+# without qemu-system-arm.
+# Usage: bash test_arm_examples.sh PATH_TO_loom SOURCE_DIR
+set -u
+
+LOOM=${1:?usage: test_arm_examples.sh PATH_TO_loom SOURCE_DIR}
+SRC=${2:?usage: test_arm_examples.sh PATH_TO_loom SOURCE_DIR}
+CC=arm-none-eabi-gcc
+if ! command -v "$CC" >/dev/null 2>&1; then
+    echo "SKIP: $CC is not installed"
+    exit 0
+fi
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/loom-examples.XXXXXX") || exit 1
+trap 'rm -rf "$TMP"' EXIT
+BOARD=$SRC/yaml-platforms/arm-virt.yaml
+
+failures=0
+checks=0
+fail() {
+    echo "FAIL: $*"
+    failures=$((failures + 1))
+}
+
+for src in "$SRC"/examples/arm/*.c; do
+    name=$(basename "$src" .c)
+    elf=$TMP/$name.elf
+    # The build line each example's own comment gives.
+    if ! "$CC" -mcpu=cortex-a15 -marm -O2 -ffreestanding -nostdlib -Wl,-Ttext=0x40000000 -Wl,-e,start \
+        -o "$elf" "$src" 2>"$TMP/$name.cc"; then
+        fail "$name: cannot build: $(head -c 400 "$TMP/$name.cc")"
+        continue
+    fi
+    for jit in native interp; do
+        checks=$((checks + 1))
+        timeout 60 "$LOOM" run "$BOARD" --firmware "$elf" --jit=$jit --max-time 10s \
+            >"$TMP/$name.$jit.out" 2>"$TMP/$name.$jit.err" </dev/null
+        status=$?
+        [ "$status" -eq 0 ] || fail "$name ($jit): exit status $status: $(head -c 400 "$TMP/$name.$jit.err")"
+    done
+    checks=$((checks + 1))
+    cmp -s "$TMP/$name.native.out" "$TMP/$name.interp.out" ||
+        fail "$name: the back ends print differently: $(diff "$TMP/$name.native.out" "$TMP/$name.interp.out" | head -5)"
+    if command -v qemu-system-arm >/dev/null 2>&1; then
+        checks=$((checks + 1))
+        timeout 5 qemu-system-arm -M virt -cpu cortex-a15 -nographic -nodefaults -serial stdio -kernel "$elf" \
+            >"$TMP/$name.qemu.out" 2>/dev/null </dev/null
+        if [ ! -s "$TMP/$name.qemu.out" ]; then
+            fail "$name: qemu-system-arm printed nothing"
+        elif ! cmp -s "$TMP/$name.qemu.out" "$TMP/$name.native.out"; then
+            fail "$name: output differs from qemu-system-arm's (< QEMU, > Loom):
+$(diff "$TMP/$name.qemu.out" "$TMP/$name.native.out" | head -10)"
+        fi
+    fi
+done
+
+echo "$checks checks, $failures failures"
+[ "$failures" -eq 0 ]
