@@ -52,6 +52,8 @@ struct loom_platform {
     loom_time quantum;
     bool quantum_set;
     uint64_t fw_addr;
+    uint64_t dtb_addr;    /* firmware: dtb: where a raw firmware finds the device tree */
+    bool dtb_set;
     /* Diagnostics, one per line. */
     char *diag;
     size_t diag_len;
@@ -446,19 +448,23 @@ static void read_board(loom_platform *p, src *s, int depth)
                 yaml_node_t *fk = yaml_document_get_node(doc, fp->key);
                 yaml_node_t *fv = yaml_document_get_node(doc, fp->value);
                 const char *fkey = scalar(fk);
-                static const char *const fw_keys[] = {"address", NULL};
-                if (!fkey || strcmp(fkey, "address")) {
+                static const char *const fw_keys[] = {"address", "dtb", NULL};
+                if (!fkey || !is_one_of(fkey, fw_keys)) {
                     unknown_key(p, node_where(s, fk), fkey ? fkey : "?", "'firmware'", fw_keys, NULL, NULL);
                     continue;
                 }
-                loom_prop_def def = {"address", LOOM_PROP_ADDR, NULL, NULL, NULL};
+                loom_prop_def def = {fkey, LOOM_PROP_ADDR, NULL, NULL, NULL};
                 loom_prop_value val;
                 char err[256];
                 const char *t = scalar(fv);
-                if (!t || loom_prop_parse(&def, t, &val, err, sizeof err))
-                    error_at(p, node_where(s, fv), "firmware address: %s", t ? err : "expected an address");
-                else
+                if (!t || loom_prop_parse(&def, t, &val, err, sizeof err)) {
+                    error_at(p, node_where(s, fv), "firmware %s: %s", fkey, t ? err : "expected an address");
+                } else if (!strcmp(fkey, "dtb")) {
+                    p->dtb_addr = val.u;
+                    p->dtb_set = true;
+                } else {
                     p->fw_addr = val.u;
+                }
             }
         }
     }
@@ -912,6 +918,21 @@ static void wire_instance(loom_platform *p, decl *d)
     }
 }
 
+/* The board's device tree, written at firmware: dtb:. */
+static loom_err place_dtb(loom_platform *p)
+{
+    void *blob;
+    size_t size;
+    loom_err e = loom_platform_dtb(p, &blob, &size);
+    if (e) return e;
+    e = loom_bus_debug_write(loom_sim_memory(p->sim), p->dtb_addr, blob, size);
+    free(blob);
+    if (e)
+        return loom_sim_error(p->sim, e, "the device tree (%zu bytes) does not fit at 0x%llx", size,
+                              (unsigned long long)p->dtb_addr);
+    return LOOM_OK;
+}
+
 static loom_err build(loom_platform *p, const loom_platform_opts *opts)
 {
     for (size_t i = 0; i < p->ndecls; i++) create_instance(p, &p->decls[i]);
@@ -948,6 +969,10 @@ static loom_err build(loom_platform *p, const loom_platform_opts *opts)
                 if (!e) loom_sim_set_entry(p->sim, info.entry);
             } else {
                 e = loom_load_raw(p->sim, loom_sim_memory(p->sim), opts->firmware, p->fw_addr, NULL);
+                /* A raw image is firmware that looks for the device tree
+                 * where the board says, as QEMU's -bios does; an ELF is a
+                 * program of its own, whose memory it could overwrite. */
+                if (!e && p->dtb_set) e = place_dtb(p);
             }
             if (e) {
                 char buf[1024];

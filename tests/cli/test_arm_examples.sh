@@ -2,9 +2,10 @@
 # The bare-metal examples of examples/arm/, built with arm-none-eabi-gcc and
 # run as firmware on yaml-platforms/arm-virt.yaml: each must end the run
 # with status 0 (through the test-control device) on both JIT back ends,
-# and print on the UART what the same ELF prints under qemu-system-arm -M
-# virt -kernel (QEMU's virt has no test-control device, so there the
-# program stops at that write: its output is compared, not its end).
+# and print on the UART what the same program prints under qemu-system-arm
+# -M virt, with -kernel for an ELF that runs from RAM and -bios for a raw
+# flash image (QEMU's virt has no test-control device, so there the program
+# stops at that write: its output is compared, not its end).
 # Skips (exit 0) without arm-none-eabi-gcc; the QEMU comparison is left out
 # without qemu-system-arm.
 # Usage: bash test_arm_examples.sh PATH_TO_loom SOURCE_DIR
@@ -31,15 +32,24 @@ fail() {
 for src in "$SRC"/examples/arm/*.c; do
     name=$(basename "$src" .c)
     elf=$TMP/$name.elf
-    # The build line each example's own comment gives.
-    if ! "$CC" -mcpu=cortex-a15 -marm -O2 -ffreestanding -nostdlib -Wl,-Ttext=0x40000000 -Wl,-e,start \
-        -o "$elf" "$src" 2>"$TMP/$name.cc"; then
+    # The build lines each example's own comment gives: an ELF that runs
+    # from RAM, or a raw image that runs from flash (QEMU: -bios).
+    base=0x40000000 fw=$elf qemu_opt=-kernel
+    if grep -q "objcopy -O binary" "$src"; then
+        base=0 fw=$TMP/$name.bin qemu_opt=-bios
+    fi
+    if ! "$CC" -mcpu=cortex-a15 -marm -O2 -ffreestanding -nostdlib -fno-toplevel-reorder -Wl,-Ttext=$base \
+        -Wl,-e,start -o "$elf" "$src" 2>"$TMP/$name.cc"; then
         fail "$name: cannot build: $(head -c 400 "$TMP/$name.cc")"
+        continue
+    fi
+    if [ "$fw" != "$elf" ] && ! arm-none-eabi-objcopy -O binary "$elf" "$fw" 2>"$TMP/$name.cc"; then
+        fail "$name: objcopy: $(head -c 400 "$TMP/$name.cc")"
         continue
     fi
     for jit in native interp; do
         checks=$((checks + 1))
-        timeout 60 "$LOOM" run "$BOARD" --firmware "$elf" --jit=$jit --max-time 10s \
+        timeout 60 "$LOOM" run "$BOARD" --firmware "$fw" --jit=$jit --max-time 10s \
             >"$TMP/$name.$jit.out" 2>"$TMP/$name.$jit.err" </dev/null
         status=$?
         [ "$status" -eq 0 ] || fail "$name ($jit): exit status $status: $(head -c 400 "$TMP/$name.$jit.err")"
@@ -49,7 +59,7 @@ for src in "$SRC"/examples/arm/*.c; do
         fail "$name: the back ends print differently: $(diff "$TMP/$name.native.out" "$TMP/$name.interp.out" | head -5)"
     if command -v qemu-system-arm >/dev/null 2>&1; then
         checks=$((checks + 1))
-        timeout 5 qemu-system-arm -M virt -cpu cortex-a15 -nographic -nodefaults -serial stdio -kernel "$elf" \
+        timeout 5 qemu-system-arm -M virt -cpu cortex-a15 -nographic -nodefaults -serial stdio $qemu_opt "$fw" \
             >"$TMP/$name.qemu.out" 2>/dev/null </dev/null
         if [ ! -s "$TMP/$name.qemu.out" ]; then
             fail "$name: qemu-system-arm printed nothing"

@@ -240,6 +240,19 @@ static void test_board_firmware_given_a_value_is_refused(void **state)
             "found a single value");
 }
 
+static void test_board_firmware_keys_are_checked(void **state)
+{
+    REFUSES("firmware:\n"
+            "  dtb: lots\n"
+            "  adress: 0\n"
+            "devices:\n"
+            "  t:\n"
+            "    type: test-ctl\n"
+            "    at: 0\n",
+            LOOM_E_CONFIG, "board.yaml:2:8: error: firmware dtb:", "board.yaml:3:3: error:", "'adress'",
+            "did you mean 'address'?", "expected one of: address, dtb");
+}
+
 /* ---- Device names and types ---------------------------------------------------- */
 
 static void test_board_device_name_with_space_is_refused(void **state)
@@ -1276,6 +1289,7 @@ int main(void)
         cmocka_unit_test(test_board_bad_quantum_is_refused),
         cmocka_unit_test(test_board_zero_quantum_is_refused),
         cmocka_unit_test(test_board_firmware_given_a_value_is_refused),
+        cmocka_unit_test(test_board_firmware_keys_are_checked),
         cmocka_unit_test(test_board_device_name_with_space_is_refused),
         cmocka_unit_test(test_board_memory_is_not_a_device_name),
         cmocka_unit_test(test_board_device_without_type_is_refused),
