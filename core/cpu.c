@@ -53,6 +53,8 @@ const loom_arch *loom_sim_find_arch(const loom_sim *sim, const char *name)
 void loom_sim_set_insn_limit(loom_sim *sim, uint64_t max_insns) { sim->insn_limit = max_insns; }
 void loom_sim_set_jit(loom_sim *sim, loom_jit_choice j) { sim->jit_choice = j; }
 loom_jit_choice loom_sim_jit(const loom_sim *sim) { return (loom_jit_choice)sim->jit_choice; }
+void loom_sim_set_semihosting(loom_sim *sim, bool on) { sim->semihosting = on; }
+bool loom_sim_semihosting(const loom_sim *sim) { return sim->semihosting; }
 
 static uint64_t insn_budget(loom_sim *sim, uint64_t want)
 {

@@ -91,6 +91,7 @@ struct loom_sim {
     size_t nassoc;
 
     int jit_choice;
+    bool semihosting;     /* guests may call the host (loom_sim_set_semihosting) */
     uint64_t insn_limit;  /* 0: none */
     uint64_t insns_total; /* retired by every CPU */
 };

@@ -51,6 +51,7 @@ struct loom_platform {
     size_t ndecls;
     loom_time quantum;
     bool quantum_set;
+    bool semihosting, semihosting_set; /* semihosting: true */
     uint64_t fw_addr;
     uint64_t dtb_addr;    /* firmware: dtb: where a raw firmware finds the device tree */
     bool dtb_set;
@@ -240,7 +241,8 @@ static void platform_free(void *opaque)
 
 /* ---- Board structure ---------------------------------------------------------- */
 
-static const char *const board_keys[] = {"board", "description", "include", "quantum", "firmware", "devices", NULL};
+static const char *const board_keys[] = {"board",    "description", "include", "quantum",
+                                         "firmware", "semihosting", "devices", NULL};
 static const char *const device_keys[] = {"type", "at", "on", "priority", NULL};
 
 static void unknown_key(loom_platform *p, where w, const char *key, const char *context,
@@ -423,6 +425,17 @@ static void read_board(loom_platform *p, src *s, int depth)
             if (depth == 0 || !*dst) {
                 free(*dst);
                 *dst = strdup(t);
+            }
+        } else if (!strcmp(key, "semihosting")) {
+            loom_prop_def def = {"semihosting", LOOM_PROP_BOOL, NULL, NULL, NULL};
+            loom_prop_value val;
+            char err[256];
+            const char *t = scalar(v);
+            if (!t || loom_prop_parse(&def, t, &val, err, sizeof err))
+                error_at(p, node_where(s, v), "semihosting: %s", t ? err : "expected true or false");
+            else if (depth == 0 || !p->semihosting_set) {
+                p->semihosting = val.u != 0;
+                p->semihosting_set = true;
             }
         } else if (!strcmp(key, "quantum")) {
             loom_prop_def def = {"quantum", LOOM_PROP_TIME, NULL, NULL, NULL};
@@ -952,6 +965,7 @@ static loom_err build(loom_platform *p, const loom_platform_opts *opts)
         }
     }
     if (p->quantum_set) loom_sim_set_quantum(p->sim, p->quantum);
+    if (p->semihosting) loom_sim_set_semihosting(p->sim, true);
     p->quantum = loom_sim_quantum(p->sim);
     if (!p->nerrors && opts && opts->firmware) {
         FILE *f = fopen(opts->firmware, "rb");

@@ -44,6 +44,8 @@ static const char usage_text[] =
     "  -D FILE              write the log to FILE instead of standard error\n"
     "  -q                   say nothing about how the run ended\n"
     "  --jit=native|interp  the JIT back end: x86-64 code (default) or the IR interpreter\n"
+    "  --semihosting        let the guest make semihosting calls (console, host files,\n"
+    "                       exit), as the board's semihosting: true does\n"
     "\n"
     "  --help, --version\n"
     "\n"
@@ -85,6 +87,7 @@ typedef struct args {
     bool quiet;
     loom_jit_choice jit;
     const char *dtb; /* describe --dtb FILE */
+    bool semihosting;
 } args;
 
 static int parse_args(int argc, char **argv, bool run, args *a)
@@ -133,6 +136,8 @@ static int parse_args(int argc, char **argv, bool run, args *a)
         } else if (!run && !strcmp(s, "--dtb")) {
             NEEDS_VALUE();
             a->dtb = val;
+        } else if (run && !strcmp(s, "--semihosting")) {
+            a->semihosting = true;
         } else if (run && !strcmp(s, "-q")) {
             a->quiet = true;
         } else if (!strncmp(s, "--jit=", 6)) {
@@ -197,6 +202,7 @@ static int cmd_run(int argc, char **argv)
     FILE *logf = NULL;
     rc = build(&a, &sim, &plat);
     if (rc) goto out_args;
+    if (a.semihosting) loom_sim_set_semihosting(sim, true);
     if (a.log_list) {
         unsigned mask;
         if (loom_log_parse(sim, a.log_list, &mask)) {

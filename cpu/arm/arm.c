@@ -170,11 +170,18 @@ static loom_cpu_exit arm_exec(loom_cpu *cpu, void *state, uint64_t max, uint64_t
 {
     arm_state *s = ((arm_cpu *)state)->s;
     loom_cpu_exit why = jit_exec(&s->jc, max, done);
+    bool system_exc = why == LOOM_CPU_EXIT_REQUEST && !s->jc.user_mode && s->jc.last_exit == IR_EXIT_SYSCALL &&
+                      s->exception != ARM_EXC_NONE && s->exception <= ARM_EXC_ALIGNMENT;
+    if (system_exc && loom_sim_semihosting(loom_cpu_sim(cpu)) && arm_semihosting_call(s)) {
+        /* The pc is past the SVC already; the run goes on from there. */
+        s->exception = ARM_EXC_NONE;
+        arm_semihost(cpu, s);
+        return why;
+    }
     /* In user mode the loop in user/ takes SVC and UNDEF exits. System
      * mode has no exception vectors yet: an exception nothing can take
      * stops the run with its pc and reason rather than looping on it. */
-    if (why == LOOM_CPU_EXIT_REQUEST && !s->jc.user_mode && s->jc.last_exit == IR_EXIT_SYSCALL &&
-        s->exception != ARM_EXC_NONE && s->exception <= ARM_EXC_ALIGNMENT) {
+    if (system_exc) {
         loom_cpu_fault(cpu, s->r[15], "arm: %s (no exception vectors in system mode yet)",
                        arm_exception_names[s->exception]);
         why = LOOM_CPU_FATAL;

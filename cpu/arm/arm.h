@@ -78,6 +78,11 @@ extern const loom_arch arm_arch;
 uint32_t arm_cpsr_get(const arm_state *s);
 void arm_cpsr_set(arm_state *s, uint32_t cpsr, uint32_t mask);
 
+/* semihost.c: whether the exception the run loop stopped for is a
+ * semihosting call, and the call itself (its result in r0). */
+bool arm_semihosting_call(const arm_state *s);
+void arm_semihost(loom_cpu *cpu, arm_state *s);
+
 /* The state of an ARM loom_cpu. */
 arm_state *arm_state_of(loom_cpu *cpu);
 

@@ -96,6 +96,11 @@ typedef enum loom_jit_choice { LOOM_JIT_NATIVE = 0, LOOM_JIT_INTERP = 1 } loom_j
 void loom_sim_set_jit(loom_sim *sim, loom_jit_choice j);
 loom_jit_choice loom_sim_jit(const loom_sim *sim);
 
+/* Whether guests may make semihosting calls to the host (off by default:
+ * the board's `semihosting: true` or --semihosting). */
+void loom_sim_set_semihosting(loom_sim *sim, bool on);
+bool loom_sim_semihosting(const loom_sim *sim);
+
 /* The model type "cpu" that boards use to place CPUs (see platforms/). */
 extern const struct loom_model_type loom_cpu_model_type;
 /* The program's entry (an ELF firmware's): every "cpu" instance without a

@@ -160,7 +160,8 @@ static void test_board_unknown_top_level_key_suggests_the_nearest(void **state)
             "  ram:\n"
             "    type: ram\n",
             LOOM_E_CONFIG, "board.yaml:2:1: error: unknown key 'devises' in the board",
-            "did you mean 'devices'?", "expected one of: board, description, include, quantum, firmware, devices");
+            "did you mean 'devices'?",
+            "expected one of: board, description, include, quantum, firmware, semihosting, devices");
 }
 
 static void test_board_duplicate_top_level_key_is_refused(void **state)
@@ -251,6 +252,22 @@ static void test_board_firmware_keys_are_checked(void **state)
             "    at: 0\n",
             LOOM_E_CONFIG, "board.yaml:2:8: error: firmware dtb:", "board.yaml:3:3: error:", "'adress'",
             "did you mean 'address'?", "expected one of: address, dtb");
+}
+
+static void test_board_semihosting_switch(void **state)
+{
+    loom_sim *sim;
+    assert_int_equal(loom_sim_new(&sim), LOOM_OK);
+    assert_false(loom_sim_semihosting(sim));
+    load_ok(sim, "board.yaml", "semihosting: yes\ndevices:\n  t:\n    type: test-ctl\n    at: 0\n", NULL);
+    assert_true(loom_sim_semihosting(sim));
+    loom_sim_free(sim);
+    REFUSES("semihosting: maybe\n"
+            "devices:\n"
+            "  t:\n"
+            "    type: test-ctl\n"
+            "    at: 0\n",
+            LOOM_E_CONFIG, "board.yaml:1:14: error: semihosting:");
 }
 
 /* ---- Device names and types ---------------------------------------------------- */
@@ -1290,6 +1307,7 @@ int main(void)
         cmocka_unit_test(test_board_zero_quantum_is_refused),
         cmocka_unit_test(test_board_firmware_given_a_value_is_refused),
         cmocka_unit_test(test_board_firmware_keys_are_checked),
+        cmocka_unit_test(test_board_semihosting_switch),
         cmocka_unit_test(test_board_device_name_with_space_is_refused),
         cmocka_unit_test(test_board_memory_is_not_a_device_name),
         cmocka_unit_test(test_board_device_without_type_is_refused),
