@@ -72,6 +72,20 @@ static void print_space(const loom_sim *sim, loom_bus *bus, const char *title, F
     if (!c.rows) fprintf(out, "  (empty)\n");
 }
 
+/* Whether the line drives any input. */
+static bool driven(const loom_sim *sim, const loom_irq *line)
+{
+    for (size_t j = 0; j < loom_sim_inst_count(sim); j++) {
+        const loom_inst *t = loom_sim_inst_at(sim, j);
+        for (size_t q = 0; q < loom_inst_port_count(t); q++) {
+            loom_port_info ti = loom_inst_port(t, q);
+            for (unsigned x = 0; !ti.output && x < ti.count; x++)
+                if (loom_inst_input_driver(t, ti.name, x) == line) return true;
+        }
+    }
+    return false;
+}
+
 void loom_platform_describe(const loom_platform *p, FILE *out)
 {
     loom_sim *sim = loom_platform_sim(p);
@@ -98,10 +112,29 @@ void loom_platform_describe(const loom_platform *p, FILE *out)
         for (size_t k = 0; k < loom_inst_port_count(inst); k++) {
             loom_port_info pi = loom_inst_port(inst, k);
             if (!pi.output) continue;
-            for (unsigned n = 0; n < pi.count; n++) {
-                loom_irq *line = loom_inst_output(inst, pi.name, n);
+            unsigned idle_from = 0, idle = 0; /* a run of lines driving nothing */
+            for (unsigned n = 0; n <= pi.count; n++) {
+                loom_irq *line = n < pi.count ? loom_inst_output(inst, pi.name, n) : NULL;
+                if (!line || driven(sim, line)) {
+                    /* A run of unconnected lines is one row. */
+                    if (idle > 1) {
+                        char name[96];
+                        snprintf(name, sizeof name, "%s.%s[%u-%u]", loom_inst_name(inst), pi.name, idle_from,
+                                 idle_from + idle - 1);
+                        fprintf(out, "  %-28s    (not connected)\n", name);
+                        lines++;
+                    } else if (idle == 1) {
+                        fprintf(out, "  %-28s    (not connected)\n",
+                                loom_irq_name(loom_inst_output(inst, pi.name, idle_from)));
+                        lines++;
+                    }
+                    idle = 0;
+                    if (!line) break;
+                } else {
+                    if (!idle++) idle_from = n;
+                    continue;
+                }
                 /* Find every input this line drives. */
-                bool any = false;
                 for (size_t j = 0; j < loom_sim_inst_count(sim); j++) {
                     const loom_inst *t = loom_sim_inst_at(sim, j);
                     for (size_t q2 = 0; q2 < loom_inst_port_count(t); q2++) {
@@ -113,14 +146,9 @@ void loom_platform_describe(const loom_platform *p, FILE *out)
                                 fprintf(out, "  %-28s -> %s.%s[%u]\n", loom_irq_name(line), loom_inst_name(t), ti.name, x);
                             else
                                 fprintf(out, "  %-28s -> %s.%s\n", loom_irq_name(line), loom_inst_name(t), ti.name);
-                            any = true;
                             lines++;
                         }
                     }
-                }
-                if (!any) {
-                    fprintf(out, "  %-28s    (not connected)\n", loom_irq_name(line));
-                    lines++;
                 }
             }
         }

@@ -1266,9 +1266,33 @@ static void test_describe_prints_the_arm_virt_memory_map(void **state)
                           "  0x090c0000-0x090c0fff  4 KiB     test             test-ctl",
                           "  0x40000000-0x47ffffff  128 MiB   ram              ram", "Interrupts:\n",
                           "uart0.irq                    -> gic.spi[1]", "rtc.irq                      -> gic.spi[2]",
-                          "(not connected)", "Devices:\n", "size=128MiB"));
+                          "gpio.out[0-7]                   (not connected)", "Devices:\n", "size=128MiB"));
     /* No port-I/O section when nothing is mapped there. */
     assert_null(strstr(d, "Port I/O map"));
+    free(d);
+    loom_sim_free(sim);
+}
+
+static void test_describe_groups_lines_that_drive_nothing(void **state)
+{
+    loom_sim *sim;
+    assert_int_equal(loom_sim_new(&sim), LOOM_OK);
+    loom_platform *plat = load_ok(sim, "board.yaml",
+                                  "devices:\n"
+                                  "  gpio:\n"
+                                  "    type: pl061\n"
+                                  "    at: 0x1000\n"
+                                  "    out[3]: gpio2.in[0]\n"
+                                  "  gpio2:\n"
+                                  "    type: pl061\n"
+                                  "    at: 0x2000\n",
+                                  NULL);
+    char *d = describe(plat);
+    /* A run of lines is one row, a lone line is named; in order. */
+    expect_words(d, WORDS("gpio.out[0-2]                   (not connected)",
+                          "gpio.out[3]                  -> gpio2.in[0]",
+                          "gpio.out[4-7]                   (not connected)",
+                          "gpio.irq                        (not connected)", "gpio2.out[0-7]"));
     free(d);
     loom_sim_free(sim);
 }
@@ -1371,6 +1395,7 @@ int main(void)
         cmocka_unit_test(test_board_missing_file_property_names_the_resolved_path),
         cmocka_unit_test(test_describe_prints_the_arm_virt_memory_map),
         cmocka_unit_test(test_describe_shows_the_port_io_map_when_used),
+        cmocka_unit_test(test_describe_groups_lines_that_drive_nothing),
     };
     return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
 }
