@@ -623,6 +623,17 @@ static void on_bus_write(void *opaque, uint64_t start, uint64_t end)
     jit_invalidate(c->eng, start, end);
 }
 
+/* A target took back direct access it granted (a flash leaving read-array
+ * mode, say): entries may hold its host pointers, so they go, even in the
+ * middle of a block (its next accesses miss and fill again). The TLB is
+ * virtually indexed, the range physical: all of it. */
+static void on_dmi_revoked(void *opaque, uint64_t start, uint64_t end)
+{
+    (void)start;
+    (void)end;
+    jit_tlb_flush(opaque);
+}
+
 loom_err jit_cpu_init(jit_cpu *c, jit_engine *e, loom_cpu *cpu, loom_bus *bus, uint8_t *guest_base,
                       uint64_t guest_size)
 {
@@ -644,6 +655,7 @@ loom_err jit_cpu_init(jit_cpu *c, jit_engine *e, loom_cpu *cpu, loom_bus *bus, u
         if (!c->tlb) return LOOM_E_NOMEM;
         jit_tlb_flush(c);
         if (bus && loom_bus_add_write_listener(bus, on_bus_write, c)) return LOOM_E_NOMEM;
+        if (bus && loom_bus_add_listener(bus, on_dmi_revoked, c)) return LOOM_E_NOMEM;
     }
     jit_cpu **v = realloc(e->cpus, (e->ncpus + 1) * sizeof *v);
     if (!v) return LOOM_E_NOMEM;
@@ -662,7 +674,10 @@ void jit_cpu_fini(jit_cpu *c)
                 break;
             }
     }
-    if (!c->user_mode && c->bus) loom_bus_remove_write_listener(c->bus, on_bus_write, c);
+    if (!c->user_mode && c->bus) {
+        loom_bus_remove_write_listener(c->bus, on_bus_write, c);
+        loom_bus_remove_listener(c->bus, on_dmi_revoked, c);
+    }
     jit_watch_free(c);
     free(c->jump_cache);
     free(c->code_pages);
