@@ -479,3 +479,9 @@ loom_err loom_sim_set_assoc(loom_sim *sim, const void *key, void *data, void (*d
     sim->assoc[sim->nassoc++] = (struct assoc){key, data};
     return loom_sim_own(sim, data, destroy);
 }
+
+loom_time loom_txn_time(const loom_sim *sim, const loom_txn *txn)
+{
+    loom_time now = loom_sim_now(sim);
+    return txn->delay > LOOM_TIME_MAX - now ? LOOM_TIME_MAX : now + txn->delay;
+}

@@ -72,17 +72,24 @@ static void print_space(const loom_sim *sim, loom_bus *bus, const char *title, F
     if (!c.rows) fprintf(out, "  (empty)\n");
 }
 
-/* Whether the line drives any input. */
-static bool driven(const loom_sim *sim, const loom_irq *line)
+bool loom_line_next_input(const loom_sim *sim, const loom_irq *line, size_t *pos, loom_input_ref *out)
 {
+    /* *pos counts (instance, port, line) triples already looked at. */
+    size_t k = 0;
     for (size_t j = 0; j < loom_sim_inst_count(sim); j++) {
         const loom_inst *t = loom_sim_inst_at(sim, j);
         for (size_t q = 0; q < loom_inst_port_count(t); q++) {
             loom_port_info ti = loom_inst_port(t, q);
-            for (unsigned x = 0; !ti.output && x < ti.count; x++)
-                if (loom_inst_input_driver(t, ti.name, x) == line) return true;
+            if (ti.output) continue;
+            for (unsigned x = 0; x < ti.count; x++, k++) {
+                if (k < *pos || loom_inst_input_driver(t, ti.name, x) != line) continue;
+                *pos = k + 1;
+                *out = (loom_input_ref){t, ti.name, x, ti.count};
+                return true;
+            }
         }
     }
+    *pos = k;
     return false;
 }
 
@@ -115,40 +122,33 @@ void loom_platform_describe(const loom_platform *p, FILE *out)
             unsigned idle_from = 0, idle = 0; /* a run of lines driving nothing */
             for (unsigned n = 0; n <= pi.count; n++) {
                 loom_irq *line = n < pi.count ? loom_inst_output(inst, pi.name, n) : NULL;
-                if (!line || driven(sim, line)) {
-                    /* A run of unconnected lines is one row. */
-                    if (idle > 1) {
-                        char name[96];
-                        snprintf(name, sizeof name, "%s.%s[%u-%u]", loom_inst_name(inst), pi.name, idle_from,
-                                 idle_from + idle - 1);
-                        fprintf(out, "  %-28s    (not connected)\n", name);
-                        lines++;
-                    } else if (idle == 1) {
-                        fprintf(out, "  %-28s    (not connected)\n",
-                                loom_irq_name(loom_inst_output(inst, pi.name, idle_from)));
-                        lines++;
-                    }
-                    idle = 0;
-                    if (!line) break;
-                } else {
+                loom_input_ref in;
+                size_t pos = 0;
+                bool driven = line && loom_line_next_input(sim, line, &pos, &in);
+                if (line && !driven) {
                     if (!idle++) idle_from = n;
                     continue;
                 }
-                /* Find every input this line drives. */
-                for (size_t j = 0; j < loom_sim_inst_count(sim); j++) {
-                    const loom_inst *t = loom_sim_inst_at(sim, j);
-                    for (size_t q2 = 0; q2 < loom_inst_port_count(t); q2++) {
-                        loom_port_info ti = loom_inst_port(t, q2);
-                        if (ti.output) continue;
-                        for (unsigned x = 0; x < ti.count; x++) {
-                            if (loom_inst_input_driver(t, ti.name, x) != line) continue;
-                            if (ti.count > 1)
-                                fprintf(out, "  %-28s -> %s.%s[%u]\n", loom_irq_name(line), loom_inst_name(t), ti.name, x);
-                            else
-                                fprintf(out, "  %-28s -> %s.%s\n", loom_irq_name(line), loom_inst_name(t), ti.name);
-                            lines++;
-                        }
-                    }
+                /* A run of unconnected lines before this one is one row. */
+                if (idle > 1) {
+                    char name[96];
+                    snprintf(name, sizeof name, "%s.%s[%u-%u]", loom_inst_name(inst), pi.name, idle_from,
+                             idle_from + idle - 1);
+                    fprintf(out, "  %-28s    (not connected)\n", name);
+                    lines++;
+                } else if (idle == 1) {
+                    const loom_irq *lone = loom_inst_output(inst, pi.name, idle_from);
+                    fprintf(out, "  %-28s    (not connected)\n", loom_irq_name(lone));
+                    lines++;
+                }
+                idle = 0;
+                /* Every input this line drives. */
+                for (; driven; driven = loom_line_next_input(sim, line, &pos, &in), lines++) {
+                    if (in.count > 1)
+                        fprintf(out, "  %-28s -> %s.%s[%u]\n", loom_irq_name(line), loom_inst_name(in.inst), in.port,
+                                in.index);
+                    else
+                        fprintf(out, "  %-28s -> %s.%s\n", loom_irq_name(line), loom_inst_name(in.inst), in.port);
                 }
             }
         }

@@ -107,25 +107,12 @@ static const mapping *where_mapped(const maps *ms, const loom_region *r)
     return NULL;
 }
 
-/* The controller input an output line drives: its instance, port and
- * index; NULL when it drives none that has a binding. */
-static const loom_inst *driven_input(const loom_sim *sim, loom_irq *line, const char **port, unsigned *index)
+/* The first input with a device tree binding an output line drives. */
+static bool driven_input(const loom_sim *sim, const loom_irq *line, loom_input_ref *in)
 {
-    for (size_t j = 0; j < loom_sim_inst_count(sim); j++) {
-        const loom_inst *t = loom_sim_inst_at(sim, j);
-        if (!loom_inst_type(t)->dt_irq) continue;
-        for (size_t q = 0; q < loom_inst_port_count(t); q++) {
-            loom_port_info ti = loom_inst_port(t, q);
-            if (ti.output) continue;
-            for (unsigned x = 0; x < ti.count; x++) {
-                if (loom_inst_input_driver(t, ti.name, x) != line) continue;
-                *port = ti.name;
-                *index = x;
-                return t;
-            }
-        }
-    }
-    return NULL;
+    for (size_t pos = 0; loom_line_next_input(sim, line, &pos, in);)
+        if (loom_inst_type(in->inst)->dt_irq) return true;
+    return false;
 }
 
 /* "<dt_name>@<address of the first region>". */
@@ -215,14 +202,14 @@ loom_err loom_platform_dtb(const loom_platform *p, void **blob, size_t *size)
             loom_port_info pi = loom_inst_port(inst, q);
             if (!pi.output) continue;
             for (unsigned x = 0; x < pi.count; x++) {
-                const char *port;
-                unsigned index;
-                const loom_inst *c = driven_input(sim, loom_inst_output(inst, pi.name, x), &port, &index);
-                if (!c || (parent && c != parent)) continue;
+                loom_input_ref in;
+                if (!driven_input(sim, loom_inst_output(inst, pi.name, x), &in) || (parent && in.inst != parent))
+                    continue;
+                const loom_inst *c = in.inst;
                 unsigned cells = loom_inst_type(c)->dt_irq_cells;
                 if (!cells || nirq + cells > 64) continue;
                 parent = c;
-                loom_inst_type(c)->dt_irq(c, port, index, irqs + nirq);
+                loom_inst_type(c)->dt_irq(c, in.port, in.index, irqs + nirq);
                 nirq += cells;
             }
         }

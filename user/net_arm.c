@@ -178,11 +178,9 @@ static void msg_to_guest(sc *c, uint32_t addr, host_msg *m)
 /* Bytes received into guest memory that holds translated code. */
 static void received(sc *c, const struct iovec *iov, size_t n, int64_t bytes)
 {
-    if (!U->invalidate) return;
     for (size_t k = 0; k < n && bytes > 0; k++) {
         size_t len = iov[k].iov_len < (uint64_t)bytes ? iov[k].iov_len : (size_t)bytes;
-        uint32_t at = (uint32_t)((uint8_t *)iov[k].iov_base - U->guest_base);
-        if (len) U->invalidate(U->invalidate_opaque, at, (uint32_t)(at + len - 1));
+        invalidate_written(c, (uint32_t)((uint8_t *)iov[k].iov_base - U->guest_base), (int64_t)len);
         bytes -= (int64_t)len;
     }
 }

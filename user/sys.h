@@ -58,6 +58,13 @@ static inline void *kbuf(sc *c, uint32_t addr, uint64_t len)
     return U->guest_base + addr;
 }
 
+/* n bytes the host wrote into guest memory at addr (a read() into memory
+ * that holds translated code). */
+static inline void invalidate_written(sc *c, uint32_t addr, int64_t n)
+{
+    if (n > 0 && U->invalidate) U->invalidate(U->invalidate_opaque, addr, (uint32_t)(addr + n - 1));
+}
+
 /* Run a blocking host call without the run lock, so other guest threads
  * go on meanwhile. */
 #define BLOCKING(expr)                                                                              \

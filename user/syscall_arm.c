@@ -269,11 +269,6 @@ static int64_t sys_getrandom(sc *c)
 
 /* ---- Files ------------------------------------------------------------------- */
 
-static void invalidate_written(sc *c, uint32_t addr, int64_t n)
-{
-    /* A read() into memory that holds translated code. */
-    if (n > 0 && U->invalidate) U->invalidate(U->invalidate_opaque, addr, (uint32_t)(addr + n - 1));
-}
 
 static int64_t sys_read(sc *c)
 {

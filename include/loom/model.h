@@ -146,6 +146,10 @@ const char *loom_inst_name(const loom_inst *inst);
 const loom_model_type *loom_inst_type(const loom_inst *inst);
 loom_sim *loom_inst_sim(const loom_inst *inst);
 void *loom_inst_state(const loom_inst *inst);
+/* When an access happens: simulation time plus the initiator's annotated
+ * delay (a CPU running ahead), saturating at the end of time. For device
+ * state that depends on exactly when it is read or written. */
+loom_time loom_txn_time(const loom_sim *sim, const loom_txn *txn);
 /* Set an error naming the instance: "uart0 (pl011): ...". */
 loom_err loom_inst_error(const loom_inst *inst, loom_err code, const char *fmt, ...)
     LOOM_PRINTF(3, 4);

@@ -36,6 +36,14 @@ const char *loom_platform_name(const loom_platform *p);
 loom_sim *loom_platform_sim(const loom_platform *p);
 /* Print the memory map, the port-I/O map and the interrupt wiring. */
 void loom_platform_describe(const loom_platform *p, FILE *out);
+/* The inputs an output line drives, one per call in the board's order:
+ * start with *pos = 0; false when there are no more. */
+typedef struct loom_input_ref {
+    const loom_inst *inst;
+    const char *port;
+    unsigned index, count; /* count: the port's lines */
+} loom_input_ref;
+bool loom_line_next_input(const loom_sim *sim, const loom_irq *line, size_t *pos, loom_input_ref *out);
 /* The board's flattened device tree (malloc'd; free it). */
 loom_err loom_platform_dtb(const loom_platform *p, void **blob, size_t *size);
 /* Board-level settings. */

@@ -466,12 +466,21 @@ static int result_reg(gen *g, ir_val v)
     return r;
 }
 
+/* Whether v is computed in place in the register of its operand x: the
+ * loop register v goes to, or x's own if x dies here (not a loop
+ * register, which holds the guest's word). */
+static bool reusable(const gen *g, ir_val v, ir_val x)
+{
+    if (g->coalesced[v]) return g->reg[x] == g->loop_reg[g->coalesced[v] - 1];
+    return g->reg[x] >= 0 && dead(g, x) && !is_const(g, x) && !(g->reserved >> g->reg[x] & 1);
+}
+
 /* A register for the result of the current instruction. If operand a dies
  * here, its register is reused (two-address form). */
 static int def(gen *g, ir_val v, ir_val a)
 {
     int r;
-    if (!g->coalesced[v] && a && g->reg[a] >= 0 && dead(g, a) && !is_const(g, a) && !(g->reserved >> g->reg[a] & 1)) {
+    if (!g->coalesced[v] && a && reusable(g, v, a)) {
         r = g->reg[a];
         release(g, r);
     } else {
@@ -758,13 +767,6 @@ static void gen_eval_call(gen *g, ir_val v)
     int r = grab(g, false);
     x86_mov_rr(b, 64, r, X86_RAX);
     bind(g, r, v);
-}
-
-/* Whether def() would reuse the register of v's operand x in place. */
-static bool reusable(const gen *g, ir_val v, ir_val x)
-{
-    if (g->coalesced[v]) return g->reg[x] == g->loop_reg[g->coalesced[v] - 1];
-    return g->reg[x] >= 0 && dead(g, x) && !is_const(g, x) && !(g->reserved >> g->reg[x] & 1);
 }
 
 /* v = a op b; a commutative operation takes b's register in place when

@@ -82,21 +82,15 @@ static void build_query(cfi *f)
     q[0x31] = 'P', q[0x32] = 'R', q[0x33] = 'I', q[0x34] = '1', q[0x35] = '0';
 }
 
-/* What one device drives in the current mode at its word address. */
-static uint32_t device_read(const cfi *f, uint64_t dev_addr, uint64_t block)
+/* What one device drives in the current mode at its word address. The
+ * identifier: Intel (0x89), device 0x18, and (word 2) no block locked. */
+static uint32_t device_read(const cfi *f, uint64_t dev_addr)
 {
     switch (f->mode) {
-    case READ_ID:
-        switch (dev_addr & 0xFF) {
-        case 0: return 0x89; /* Intel */
-        case 1: return 0x18;
-        case 2: return 0;    /* the block is not locked */
-        default: return 0;
-        }
+    case READ_ID: return (dev_addr & 0xFF) == 0 ? 0x89 : (dev_addr & 0xFF) == 1 ? 0x18 : 0;
     case READ_QUERY: return dev_addr < sizeof f->query ? f->query[dev_addr] : 0;
     default: return SR_READY;
     }
-    (void)block;
 }
 
 /* ---- Accesses ------------------------------------------------------------------------ */
@@ -217,7 +211,7 @@ static void cfi_transport(void *opaque, loom_txn *txn)
     for (uint32_t k = 0; k < txn->len; k++) {
         uint64_t a = txn->addr + k;
         unsigned lane = (unsigned)(a % f->width), in_dev = lane % f->dwidth;
-        uint32_t v = device_read(f, a / f->width, a / f->sector);
+        uint32_t v = device_read(f, a / f->width);
         txn->data[k] = (uint8_t)(v >> (8 * in_dev));
     }
 }

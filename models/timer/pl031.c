@@ -22,11 +22,7 @@ typedef struct pl031 {
     loom_irq *irq;
 } pl031;
 
-static loom_time access_time(const pl031 *s, const loom_txn *txn)
-{
-    loom_time now = loom_sim_now(s->sim);
-    return txn && txn->delay <= LOOM_TIME_MAX - now ? now + txn->delay : now;
-}
+static loom_time access_time(const pl031 *s, const loom_txn *txn) { return loom_txn_time(s->sim, txn); }
 
 static uint32_t count_at(const pl031 *s, loom_time t)
 {

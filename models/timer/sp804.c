@@ -223,11 +223,7 @@ static void timer_expired(loom_sim *sim, void *opaque)
 
 /* ---- Registers ------------------------------------------------------------- */
 
-static loom_time access_time(const sp804 *s, const loom_txn *txn)
-{
-    loom_time now = loom_sim_now(s->sim);
-    return txn->delay > LOOM_TIME_MAX - now ? LOOM_TIME_MAX : now + txn->delay;
-}
+static loom_time access_time(const sp804 *s, const loom_txn *txn) { return loom_txn_time(s->sim, txn); }
 
 /* Registers 0x00-0x1F belong to timer 1, 0x20-0x3F to timer 2. */
 static sp804_timer *timer_of(sp804 *s, const loom_reg *r) { return &s->t[(r->offset >> 5) & 1]; }
