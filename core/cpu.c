@@ -23,6 +23,7 @@ struct loom_cpu {
     bool halted;
     bool exit_req;
     uint32_t irq_levels;
+    loom_irq *outs[8];  /* the arch's output lines, when on a board */
 };
 
 static const char *const exit_names[] = {"budget", "halt", "breakpoint", "exit request", "fatal"};
@@ -188,6 +189,11 @@ void loom_cpu_set_irq(loom_cpu *cpu, unsigned line, bool level)
     if (cpu->arch->set_irq) cpu->arch->set_irq(cpu, cpu->state, line, level);
 }
 
+void loom_cpu_set_output(loom_cpu *cpu, unsigned n, bool level)
+{
+    if (n < sizeof cpu->outs / sizeof *cpu->outs && cpu->outs[n]) loom_irq_set(cpu->outs[n], level);
+}
+
 void loom_cpu_reset(loom_cpu *cpu)
 {
     cpu->halted = false;
@@ -218,6 +224,7 @@ loom_bus *loom_cpu_bus(const loom_cpu *cpu) { return cpu->bus; }
 loom_sim *loom_cpu_sim(const loom_cpu *cpu) { return cpu->sim; }
 uint64_t loom_cpu_insns(const loom_cpu *cpu) { return cpu->insns; }
 loom_time loom_cpu_period(const loom_cpu *cpu) { return cpu->period; }
+uint32_t loom_cpu_id(const loom_cpu *cpu) { return cpu->id; }
 loom_time loom_cpu_local_time(const loom_cpu *cpu) { return cpu->local; }
 void loom_cpu_set_halted(loom_cpu *cpu, bool halted) { cpu->halted = halted; }
 bool loom_cpu_halted(const loom_cpu *cpu) { return cpu->halted; }
@@ -306,6 +313,13 @@ static loom_err cpu_model_init(loom_inst *inst, void *state)
         const char *n = a->irq_names ? a->irq_names[i] : "irq";
         c->lines[i] = (cpu_line){c, i};
         e = loom_inst_add_input(inst, n, 1, cpu_irq_in, &c->lines[i]);
+        if (e) return e;
+    }
+    if (a->out_lines > sizeof c->cpu->outs / sizeof *c->cpu->outs)
+        return loom_inst_error(inst, LOOM_E_UNSUPPORTED, "architecture '%s' has %u output lines; at most %zu",
+                               a->name, a->out_lines, sizeof c->cpu->outs / sizeof *c->cpu->outs);
+    for (unsigned i = 0; i < a->out_lines; i++) {
+        e = loom_inst_add_output(inst, a->out_names[i], 1, &c->cpu->outs[i]);
         if (e) return e;
     }
     c->reset_pc_set = loom_inst_prop_bool(inst, "reset-pc-set");

@@ -210,6 +210,8 @@ void jit_engine_fork_child(int fd)
     if (fd >= 0) close(fd);
 }
 jit_stats jit_engine_stats(const jit_engine *e) { return e->stats; }
+size_t jit_engine_cpu_count(const jit_engine *e) { return e->ncpus; }
+jit_cpu *jit_engine_cpu(const jit_engine *e, size_t i) { return i < e->ncpus ? e->cpus[i] : NULL; }
 
 /* ---- Pages holding translated code -------------------------------------- */
 
@@ -719,6 +721,7 @@ loom_cpu_exit jit_exec(jit_cpu *c, uint64_t max, uint64_t *done)
     const jit_guest *g = e->g;
     c->slice_insns = c->insns;
     c->budget = max > INT32_MAX / 2 ? INT32_MAX / 2 : (int32_t)max;
+    c->slice_budget = c->budget;
     loom_cpu_exit why = LOOM_CPU_BUDGET;
     jit_block *last = NULL;   /* the native block that left through a goto slot */
     unsigned last_slot = 0;
@@ -760,6 +763,13 @@ loom_cpu_exit jit_exec(jit_cpu *c, uint64_t max, uint64_t *done)
                 break;
             }
             jit_deliver_fault(c, &fault);
+            /* System mode: taking the exception costs an instruction's
+             * time, so firmware that faults again and again still moves
+             * on to the end of its budget. */
+            if (!c->user_mode) {
+                c->budget--;
+                c->insns++;
+            }
             continue;
         }
         if (loom_log_enabled(e->sim, LOOM_LOG_EXEC)) {

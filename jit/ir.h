@@ -139,6 +139,7 @@ typedef struct ir_block {
     uint32_t nargs, argcap;
     uint32_t nlabels;
     uint32_t guest_insns; /* INSN markers emitted */
+    uint8_t mmu_idx;  /* the MMU index the guest's translator gives data accesses */
     bool failed;      /* out of memory while building */
 } ir_block;
 

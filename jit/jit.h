@@ -144,7 +144,8 @@ struct jit_cpu {
     uint32_t raised;         /* set by a helper that raised an exception: 1 if its
                               * instruction did not retire, 2 if it did */
     uint64_t slice_insns;    /* c->insns when the current jit_exec began */
-    loom_time slice_start;   /* local time then */
+    int32_t slice_budget;    /* the budget it began with */
+    uint8_t fetch_mmu;       /* the MMU index instruction fetches use (the guest keeps it) */
     jit_block **jump_cache;  /* by pc hash */
     uint8_t *code_pages;     /* user mode: a byte per guest page, bit 0 if it holds translated
                               * code, bit 1 if the next page does (a store starting here
@@ -271,6 +272,18 @@ static inline void jit_cpu_request_exit(jit_cpu *c)
     c->exit_request = 1;
     jit_cpu_kick(c);
 }
+
+/* Instructions retired in the current jit_exec, counted at block entry, so
+ * also inside chained native code (helpers read clocks with it). */
+static inline uint64_t jit_cpu_retired(const jit_cpu *c)
+{
+    int64_t left = (int64_t)c->budget + (c->kicked ? JIT_KICK : 0);
+    return c->slice_budget > left ? (uint64_t)(c->slice_budget - left) : 0;
+}
+
+/* The CPUs attached to an engine (all CPUs of the guest in a simulation). */
+size_t jit_engine_cpu_count(const jit_engine *e);
+jit_cpu *jit_engine_cpu(const jit_engine *e, size_t i);
 
 /* Guest state access from C. */
 static inline uint64_t jit_get_pc(const jit_cpu *c)

@@ -257,7 +257,7 @@ bool jit_fetch(jit_tcx *t, uint64_t addr, unsigned size, uint32_t *insn)
 {
     uint8_t buf[4];
     jit_cpu *c = t->cpu;
-    if (!access_bytes(c, addr, buf, size, JIT_FETCH, 0, &t->fault)) {
+    if (!access_bytes(c, addr, buf, size, JIT_FETCH, c->fetch_mmu, &t->fault)) {
         t->fetch_fault = true;
         return false;
     }
@@ -268,7 +268,7 @@ bool jit_fetch(jit_tcx *t, uint64_t addr, unsigned size, uint32_t *insn)
         uint64_t page = a;
         if (!c->user_mode) {
             uint64_t tag;
-            jit_tlb_entry *e = lookup(c, a, JIT_FETCH, 0, &t->fault, &tag);
+            jit_tlb_entry *e = lookup(c, a, JIT_FETCH, c->fetch_mmu, &t->fault, &tag);
             if (!e) {
                 t->fetch_fault = true;
                 return false;
@@ -292,7 +292,7 @@ bool jit_code_page(jit_cpu *c, uint64_t pc, uint64_t *page)
     }
     jit_fault f;
     uint64_t tag;
-    jit_tlb_entry *e = lookup(c, pc, JIT_FETCH, 0, &f, &tag);
+    jit_tlb_entry *e = lookup(c, pc, JIT_FETCH, c->fetch_mmu, &f, &tag);
     if (!e) return false;
     *page = e->paddr & pm;
     return true;

@@ -11,12 +11,13 @@
 /* ---- The CPSR --------------------------------------------------------------- */
 
 /* ARM ARM B1.3.3: N Z C V Q at 31..27, IT[1:0] at 26:25, GE at 19:16,
- * IT[7:2] at 15:10, T at 5, mode at 4:0 (always User here). */
+ * IT[7:2] at 15:10, A I F at 8..6, T at 5, mode at 4:0 (User in Linux
+ * user mode). */
 uint32_t arm_cpsr_get(const arm_state *s)
 {
     uint32_t it = s->itstate & 0xff;
     return (s->nf >> 31) << 31 | (uint32_t)(s->zf == 0) << 30 | (s->cf & 1) << 29 | (s->vf & 1) << 28 | (s->qf & 1) << 27 |
-           (it & 3) << 25 | (s->ge & 0xf) << 16 | (it >> 2) << 10 | (s->thumb & 1) << 5 | 0x10;
+           (it & 3) << 25 | (s->ge & 0xf) << 16 | (it >> 2) << 10 | s->aif | (s->thumb & 1) << 5 | s->mode;
 }
 
 void arm_cpsr_set(arm_state *s, uint32_t cpsr, uint32_t mask)
@@ -33,7 +34,16 @@ void arm_cpsr_set(arm_state *s, uint32_t cpsr, uint32_t mask)
         s->itstate = (s->itstate & ~itm) | (it & itm);
     }
     if (mask & (1u << 5)) s->thumb = cpsr >> 5 & 1;
-    /* The mode bits stay User: there is no system mode state yet. */
+    /* Masks and mode: system mode only (Linux user mode stays in User). */
+    if (!s->jc.user_mode) {
+        s->aif = (s->aif & ~(mask & 0x1c0u)) | (cpsr & mask & 0x1c0u);
+        uint32_t m = cpsr & 0x1f;
+        if ((mask & 0x1f) == 0x1f && (m == ARM_MODE_USR || m == ARM_MODE_FIQ || m == ARM_MODE_IRQ ||
+                                      m == ARM_MODE_SVC || m == ARM_MODE_ABT || m == ARM_MODE_UND ||
+                                      m == ARM_MODE_SYS))
+            arm_switch_mode(s, m);
+        s->jc.fetch_mmu = s->mode == ARM_MODE_USR ? ARM_MMU_PL0 : ARM_MMU_PL1;
+    }
     s->key_flags = arm_key_flags(s);
 }
 
@@ -49,6 +59,7 @@ static void arm_block_key(jit_cpu *c, uint64_t *pc, uint64_t *flags)
 
 static void arm_translate(jit_tcx *t)
 {
+    t->b->mmu_idx = (t->flags & ARM_KEY_PRIV) ? ARM_MMU_PL1 : ARM_MMU_PL0;
     if (t->flags & ARM_KEY_THUMB) arm_translate_t32(t);
     else arm_translate_a32(t);
 }
@@ -63,27 +74,50 @@ static void arm_restore(jit_cpu *c, uint64_t pc, uint32_t extra)
     s->key_flags = arm_key_flags(s);
 }
 
-/* A memory fault: there are no exception vectors yet, so the run loop
- * returns and whoever runs the CPU looks at `exception` (user mode turns it
- * into SIGSEGV). In system mode nobody can, so the run stops with the pc. */
+/* A memory fault. In user mode the run loop returns and user/ looks at
+ * `exception` (SIGSEGV, SIGBUS). In system mode the abort is taken: the
+ * fault status and address registers, then the vector (B3.12). */
 static void arm_raise_fault(jit_cpu *c, const jit_fault *f)
 {
     arm_state *s = (arm_state *)c;
     bool align = f->kind == JIT_FAULT_ALIGN; /* a MemA access, misaligned (ARM ARM A3.2.1) */
     s->exception = f->access == JIT_FETCH ? ARM_EXC_PREFETCH_ABORT : align ? ARM_EXC_ALIGNMENT : ARM_EXC_DATA_ABORT;
     s->exception_addr = (uint32_t)f->vaddr;
+    if (!c->user_mode) {
+        uint32_t fsr = arm_fault_status(s, f);
+        if (loom_log_enabled(loom_cpu_sim(c->cpu), LOOM_LOG_INT))
+            loom_log(loom_cpu_sim(c->cpu), LOOM_LOG_INT, "%s: %s abort at 0x%08x (pc 0x%08x, status 0x%x)\n",
+                     loom_cpu_name(c->cpu), f->access == JIT_FETCH ? "prefetch" : "data", (unsigned)f->vaddr,
+                     s->r[15], fsr);
+        uint32_t pabt_vector = ((s->sctlr & (1u << 13)) ? 0xffff0000u : s->vbar) + 0x0c;
+        if (f->access == JIT_FETCH && (uint32_t)f->vaddr == pabt_vector && s->mode == ARM_MODE_ABT) {
+            /* The abort's own vector cannot be fetched: nothing can run. */
+            loom_cpu_fault(c->cpu, s->r[15], "arm: prefetch abort at the prefetch abort vector 0x%08x "
+                           "(no exception vectors there: VBAR 0x%08x, SCTLR 0x%08x)", pabt_vector, s->vbar, s->sctlr);
+            jit_cpu_request_exit(c);
+            return;
+        }
+        if (f->access == JIT_FETCH) {
+            s->ifsr = fsr;
+            s->ifar = (uint32_t)f->vaddr;
+        } else {
+            s->dfsr = fsr | (f->access == JIT_WRITE ? 1u << 11 : 0); /* WnR */
+            s->dfar = (uint32_t)f->vaddr;
+        }
+        arm_take_exception(s, s->exception);
+        return;
+    }
     c->last_exit = IR_EXIT_EXCEPTION;
-    if (!c->user_mode && c->cpu)
-        loom_cpu_fault(c->cpu, s->r[15], "arm: %s%s at 0x%08x",
-                       f->access == JIT_FETCH ? "prefetch" : f->access == JIT_WRITE ? "data (write)" : "data (read)",
-                       align ? " alignment fault" : " abort", (unsigned)f->vaddr);
     jit_cpu_request_exit(c);
 }
 
 static bool arm_interrupt(jit_cpu *c)
 {
-    c->interrupt_pending = false;
-    return false;
+    if (c->user_mode) {
+        c->interrupt_pending = false;
+        return false;
+    }
+    return arm_sys_interrupt((arm_state *)c);
 }
 
 const jit_guest arm_guest = {
@@ -97,6 +131,7 @@ const jit_guest arm_guest = {
     .restore = arm_restore,
     .raise_fault = arm_raise_fault,
     .interrupt = arm_interrupt,
+    .tlb_fill = arm_tlb_fill,
     .helpers = arm_helpers,
     .nhelpers = ARM_H_COUNT,
     .disas = arm_disas,
@@ -144,19 +179,30 @@ static loom_err arm_init(loom_cpu *cpu, void *state, const char *model)
     ac->s = calloc(1, sizeof *ac->s);
     if (!ac->s) return LOOM_E_NOMEM;
     ac->s->model_features = features;
+    /* MPIDR (B4.1.106): the multiprocessing format, Aff0 the CPU number. */
+    ac->s->mpidr = 0x80000000u | (loom_cpu_id(cpu) & 0xff);
+    loom_err err = arm_sys_init(cpu, ac->s);
+    if (err) return err;
     return jit_cpu_init(&ac->s->jc, e, cpu, loom_cpu_bus(cpu), NULL, 0);
 }
 
-/* Everything after the JIT runtime, the model's features excepted. */
+/* Everything after the JIT runtime, but for what the model and the board
+ * fix (features, MPIDR, the system runtime). */
 #define ARM_ARCH_START offsetof(arm_state, r)
 #define ARM_ARCH_BYTES (sizeof(arm_state) - ARM_ARCH_START)
 
 static void arm_reset(loom_cpu *cpu, void *state)
 {
     arm_state *s = ((arm_cpu *)state)->s;
-    uint32_t features = s->model_features;
+    uint32_t features = s->model_features, mpidr = s->mpidr;
+    struct arm_sys *sys = s->sys;
     memset((uint8_t *)s + ARM_ARCH_START, 0, ARM_ARCH_BYTES);
     s->model_features = features;
+    s->mpidr = mpidr;
+    s->sys = sys;
+    s->jc.interrupt_pending = false;
+    if (s->jc.user_mode) s->mode = ARM_MODE_USR;
+    else arm_sys_reset(s);
     jit_tlb_flush(&s->jc);
 }
 
@@ -164,34 +210,56 @@ static const char *const arm_exception_names[] = {
     [ARM_EXC_SVC] = "supervisor call", [ARM_EXC_UNDEF] = "undefined instruction",
     [ARM_EXC_PREFETCH_ABORT] = "prefetch abort", [ARM_EXC_DATA_ABORT] = "data abort",
     [ARM_EXC_BKPT] = "breakpoint", [ARM_EXC_ALIGNMENT] = "alignment fault",
+    [ARM_EXC_IRQ] = "interrupt", [ARM_EXC_FIQ] = "fast interrupt",
 };
 
+/* System mode: run, taking the exceptions translated code leaves for
+ * (SVC, UNDEF, BKPT) and semihosting calls, until the budget is spent or
+ * something else stops the run. In user mode the loop in user/ takes them. */
 static loom_cpu_exit arm_exec(loom_cpu *cpu, void *state, uint64_t max, uint64_t *done)
 {
     arm_state *s = ((arm_cpu *)state)->s;
-    loom_cpu_exit why = jit_exec(&s->jc, max, done);
-    bool system_exc = why == LOOM_CPU_EXIT_REQUEST && !s->jc.user_mode && s->jc.last_exit == IR_EXIT_SYSCALL &&
-                      s->exception != ARM_EXC_NONE && s->exception <= ARM_EXC_ALIGNMENT;
-    if (system_exc && loom_sim_semihosting(loom_cpu_sim(cpu)) && arm_semihosting_call(s)) {
-        /* The pc is past the SVC already; the run goes on from there. */
-        s->exception = ARM_EXC_NONE;
-        arm_semihost(cpu, s);
-        return why;
+    if (s->jc.user_mode) return jit_exec(&s->jc, max, done);
+    *done = 0;
+    if (s->powered_off) {
+        loom_cpu_set_halted(cpu, true);
+        return LOOM_CPU_HALT;
     }
-    /* In user mode the loop in user/ takes SVC and UNDEF exits. System
-     * mode has no exception vectors yet: an exception nothing can take
-     * stops the run with its pc and reason rather than looping on it. */
-    if (system_exc) {
-        loom_cpu_fault(cpu, s->r[15], "arm: %s (no exception vectors in system mode yet)",
-                       arm_exception_names[s->exception]);
-        why = LOOM_CPU_FATAL;
+    for (;;) {
+        uint64_t n = 0;
+        loom_cpu_exit why = jit_exec(&s->jc, max - *done, &n);
+        *done += n;
+        if (why == LOOM_CPU_HALT) {
+            if (s->powered_off || arm_sys_should_halt(s)) return why;
+            why = LOOM_CPU_BUDGET; /* an event or interrupt is there already */
+        } else if (why == LOOM_CPU_EXIT_REQUEST && s->jc.last_exit == IR_EXIT_SYSCALL &&
+                   s->exception != ARM_EXC_NONE) {
+            s->jc.last_exit = IR_EXIT_NORMAL;
+            if (s->exception == ARM_EXC_SVC && loom_sim_semihosting(loom_cpu_sim(cpu)) && arm_semihosting_call(s)) {
+                /* The pc is past the SVC already; the run goes on from there. */
+                s->exception = ARM_EXC_NONE;
+                arm_semihost(cpu, s);
+            } else {
+                if (s->exception == ARM_EXC_BKPT) s->ifsr = (s->ttbcr >> 31) ? 1u << 9 | 0x22 : 0x02;
+                if (loom_log_enabled(loom_cpu_sim(cpu), LOOM_LOG_INT))
+                    loom_log(loom_cpu_sim(cpu), LOOM_LOG_INT, "%s: %s at 0x%08x\n", loom_cpu_name(cpu),
+                             arm_exception_names[s->exception], s->r[15]);
+                arm_take_exception(s, s->exception);
+            }
+            why = LOOM_CPU_BUDGET;
+        }
+        if (s->powered_off) {
+            loom_cpu_set_halted(cpu, true);
+            return LOOM_CPU_HALT;
+        }
+        if (why != LOOM_CPU_BUDGET || *done >= max || loom_sim_stop_requested(loom_cpu_sim(cpu))) return why;
     }
-    return why;
 }
 
 static void arm_set_irq(loom_cpu *cpu, void *state, unsigned line, bool level)
 {
-    /* No interrupt entry yet (system mode comes later). */
+    arm_state *s = ((arm_cpu *)state)->s;
+    if (!s->jc.user_mode) arm_sys_set_irq(s, line, level);
 }
 
 /* GDB's numbering for arm without a target description: r0-r15, f0-f7
@@ -241,19 +309,37 @@ static void arm_set_pc(loom_cpu *cpu, void *state, uint64_t pc) { ((arm_cpu *)st
  * exception) included, field by field in little-endian order; the JIT
  * runtime is not state and the model's features come from the model.
  * A field added to arm_state must be added here too. */
-#define ARM_SAVE_VERSION 1u
+#define ARM_SAVE_VERSION 2u
+
+/* The 32-bit words and the 64-bit ones, in the order they are saved. */
+#define ARM_WORDS(s)                                                                                               \
+    &s->nf, &s->zf, &s->cf, &s->vf, &s->qf, &s->ge, &s->thumb, &s->itstate, &s->key_flags, &s->fpscr, &s->fpexc,   \
+        &s->excl_addr, &s->excl_valid, &s->tpidruro, &s->tpidrurw, &s->exception, &s->exception_addr, &s->svc_imm, \
+        &s->mode, &s->aif, &s->spsr, &s->lines, &s->powered_off, &s->event, &s->halt_wfe, &s->sctlr, &s->actlr,    \
+        &s->cpacr, &s->ttbcr, &s->dacr, &s->dfsr, &s->ifsr, &s->adfsr, &s->aifsr, &s->dfar, &s->ifar, &s->prrr,    \
+        &s->nmrr, &s->amair0, &s->amair1, &s->vbar, &s->contextidr, &s->tpidrprw, &s->csselr, &s->cntfrq,          \
+        &s->cntkctl, &s->cnt_ctl[0], &s->cnt_ctl[1]
+#define ARM_DWORDS(s) &s->excl_val, &s->ttbr0, &s->ttbr1, &s->par, &s->cnt_cval[0], &s->cnt_cval[1], &s->cntvoff
 
 static void arm_save(loom_cpu *cpu, void *state, loom_buf *b)
 {
     arm_state *s = ((arm_cpu *)state)->s;
     loom_buf_put_u32(b, ARM_SAVE_VERSION);
     for (int i = 0; i < 16; i++) loom_buf_put_u32(b, s->r[i]);
-    const uint32_t words[] = {s->nf, s->zf, s->cf, s->vf, s->qf, s->ge, s->thumb, s->itstate, s->key_flags,
-                              s->fpscr, s->fpexc, s->excl_addr, s->excl_valid, s->tpidruro, s->tpidrurw,
-                              s->exception, s->exception_addr, s->svc_imm};
-    for (size_t i = 0; i < sizeof words / sizeof *words; i++) loom_buf_put_u32(b, words[i]);
+    uint32_t *const words[] = {ARM_WORDS(s)};
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++) loom_buf_put_u32(b, *words[i]);
+    for (int i = 0; i < ARM_BANKS; i++) {
+        loom_buf_put_u32(b, s->bank_sp[i]);
+        loom_buf_put_u32(b, s->bank_lr[i]);
+        loom_buf_put_u32(b, s->bank_spsr[i]);
+    }
+    for (int i = 0; i < 5; i++) {
+        loom_buf_put_u32(b, s->usr_r8_12[i]);
+        loom_buf_put_u32(b, s->fiq_r8_12[i]);
+    }
     for (int i = 0; i < 32; i++) loom_buf_put_u64(b, s->d[i]);
-    loom_buf_put_u64(b, s->excl_val);
+    uint64_t *const dwords[] = {ARM_DWORDS(s)};
+    for (size_t i = 0; i < sizeof dwords / sizeof *dwords; i++) loom_buf_put_u64(b, *dwords[i]);
 }
 
 static loom_err arm_restore_state(loom_cpu *cpu, void *state, loom_buf *b)
@@ -261,12 +347,24 @@ static loom_err arm_restore_state(loom_cpu *cpu, void *state, loom_buf *b)
     arm_state *s = ((arm_cpu *)state)->s;
     if (loom_buf_get_u32(b) != ARM_SAVE_VERSION) return LOOM_E_FORMAT;
     for (int i = 0; i < 16; i++) s->r[i] = loom_buf_get_u32(b);
-    uint32_t *const words[] = {&s->nf, &s->zf, &s->cf, &s->vf, &s->qf, &s->ge, &s->thumb, &s->itstate, &s->key_flags,
-                               &s->fpscr, &s->fpexc, &s->excl_addr, &s->excl_valid, &s->tpidruro, &s->tpidrurw,
-                               &s->exception, &s->exception_addr, &s->svc_imm};
+    uint32_t *const words[] = {ARM_WORDS(s)};
     for (size_t i = 0; i < sizeof words / sizeof *words; i++) *words[i] = loom_buf_get_u32(b);
+    for (int i = 0; i < ARM_BANKS; i++) {
+        s->bank_sp[i] = loom_buf_get_u32(b);
+        s->bank_lr[i] = loom_buf_get_u32(b);
+        s->bank_spsr[i] = loom_buf_get_u32(b);
+    }
+    for (int i = 0; i < 5; i++) {
+        s->usr_r8_12[i] = loom_buf_get_u32(b);
+        s->fiq_r8_12[i] = loom_buf_get_u32(b);
+    }
     for (int i = 0; i < 32; i++) s->d[i] = loom_buf_get_u64(b);
-    s->excl_val = loom_buf_get_u64(b);
+    uint64_t *const dwords[] = {ARM_DWORDS(s)};
+    for (size_t i = 0; i < sizeof dwords / sizeof *dwords; i++) *dwords[i] = loom_buf_get_u64(b);
+    if (!s->jc.user_mode) {
+        s->jc.fetch_mmu = s->mode == ARM_MODE_USR ? ARM_MMU_PL0 : ARM_MMU_PL1;
+        s->jc.interrupt_pending = true; /* looked at again at the next block */
+    }
     jit_tlb_flush(&s->jc);
     return b->bad ? LOOM_E_FORMAT : LOOM_OK;
 }
@@ -275,6 +373,7 @@ static void arm_fini(loom_cpu *cpu, void *state)
 {
     arm_cpu *ac = state;
     if (!ac->s) return;
+    arm_sys_fini(ac->s);
     jit_cpu_fini(&ac->s->jc);
     free(ac->s);
     ac->s = NULL;
@@ -287,10 +386,17 @@ loom_err arm_user_init(loom_cpu *cpu, uint8_t *guest_base, uint64_t guest_size)
     arm_state *s = arm_state_of(cpu);
     jit_engine *e = s->jc.eng;
     jit_cpu_fini(&s->jc);
-    return jit_cpu_init(&s->jc, e, cpu, loom_cpu_bus(cpu), guest_base, guest_size);
+    arm_sys_fini(s);
+    s->mode = ARM_MODE_USR;
+    s->aif = 0;
+    loom_err err = jit_cpu_init(&s->jc, e, cpu, loom_cpu_bus(cpu), guest_base, guest_size);
+    s->key_flags = arm_key_flags(s);
+    return err;
 }
 
 static const char *const arm_irqs[] = {"irq", "fiq"};
+/* The generic timer's outputs, in the device tree's order. */
+static const char *const arm_outs[] = {"timer-sec", "timer-phys", "timer-virt", "timer-hyp"};
 
 const loom_arch arm_arch = {
     .name = "arm",
@@ -298,6 +404,8 @@ const loom_arch arm_arch = {
     .state_size = sizeof(arm_cpu),
     .irq_lines = 2,
     .irq_names = arm_irqs,
+    .out_lines = 4,
+    .out_names = arm_outs,
     .init = arm_init,
     .reset = arm_reset,
     .exec = arm_exec,

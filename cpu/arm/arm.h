@@ -15,7 +15,19 @@ enum arm_exception {
     ARM_EXC_DATA_ABORT,     /* exception_addr: the data address */
     ARM_EXC_BKPT,
     ARM_EXC_ALIGNMENT,      /* exception_addr: the data address */
+    ARM_EXC_IRQ,            /* system mode: taken at a block boundary */
+    ARM_EXC_FIQ,
 };
+
+/* Processor modes (CPSR.M) and the register banks they use. */
+enum {
+    ARM_MODE_USR = 0x10, ARM_MODE_FIQ = 0x11, ARM_MODE_IRQ = 0x12, ARM_MODE_SVC = 0x13,
+    ARM_MODE_MON = 0x16, ARM_MODE_ABT = 0x17, ARM_MODE_HYP = 0x1a, ARM_MODE_UND = 0x1b, ARM_MODE_SYS = 0x1f,
+};
+#define ARM_BANKS 6 /* usr/sys, fiq, irq, svc, abt, und */
+#define ARM_CPSR_A (1u << 8)
+#define ARM_CPSR_I (1u << 7)
+#define ARM_CPSR_F (1u << 6)
 
 typedef struct arm_state {
     jit_cpu jc;            /* first: the JIT's runtime */
@@ -43,6 +55,29 @@ typedef struct arm_state {
     uint32_t exception_addr;
     uint32_t svc_imm;
     uint32_t model_features; /* ARM_FEAT_* of the CPU model */
+    uint32_t mpidr;        /* of the CPU model and the board's CPU number */
+    /* ---- Privileged state (system mode; user mode stays in User) ---- */
+    uint32_t mode;         /* CPSR.M[4:0] */
+    uint32_t aif;          /* CPSR.A, I, F in place (bits 8..6) */
+    uint32_t spsr;         /* the current mode's SPSR */
+    /* The banked registers of the modes not current, by arm_bank(). */
+    uint32_t bank_sp[ARM_BANKS], bank_lr[ARM_BANKS], bank_spsr[ARM_BANKS];
+    uint32_t usr_r8_12[5], fiq_r8_12[5]; /* r8-r12 of the mode set not current */
+    uint32_t lines;        /* input levels: bit 0 IRQ, bit 1 FIQ */
+    uint32_t powered_off;  /* PSCI: off until CPU_ON */
+    uint32_t event;        /* the event register (WFE, SEV) */
+    uint32_t halt_wfe;     /* the HALT exit is a WFE, not a WFI */
+    /* CP15 (B4.1): the registers that are plain storage, and the MMU's. */
+    uint32_t sctlr, actlr, cpacr, ttbcr, dacr, dfsr, ifsr, adfsr, aifsr, dfar, ifar;
+    uint32_t prrr, nmrr, amair0, amair1, vbar, contextidr, tpidrprw, csselr;
+    uint64_t ttbr0, ttbr1, par;
+    /* The generic timer (B8): CNTFRQ, CNTKCTL, and the physical and virtual
+     * timers ([0] and [1]): control and compare value. */
+    uint32_t cntfrq, cntkctl;
+    uint32_t cnt_ctl[2];
+    uint64_t cnt_cval[2];
+    uint64_t cntvoff;
+    struct arm_sys *sys;   /* system-mode runtime (events, outputs); NULL in user mode */
 } arm_state;
 
 enum {
@@ -60,12 +95,17 @@ enum {
  * code needs nothing more: the run loop recomputes the word (arm_key_flags)
  * before it looks up a block. */
 #define ARM_KEY_FPFAST (1u << 9)
+/* bit 10 ARM_KEY_PRIV: a privileged mode (PL1); data accesses use MMU
+ * index ARM_MMU_PL1, else ARM_MMU_PL0. */
+#define ARM_KEY_PRIV (1u << 10)
+enum { ARM_MMU_PL1 = 0, ARM_MMU_PL0 = 1 };
 #define ARM_FPFAST_MASK (3u << 22 | 1u << 24 | 1u << 25 | 1u << 4) /* RMode, FZ, DN, IXC */
 #define ARM_FPFAST_VALUE (1u << 4)
 static inline uint32_t arm_key_flags(const arm_state *s)
 {
     return (s->thumb & 1) | (s->itstate & 0xff) << 1 |
-           ((s->fpscr & ARM_FPFAST_MASK) == ARM_FPFAST_VALUE ? ARM_KEY_FPFAST : 0);
+           ((s->fpscr & ARM_FPFAST_MASK) == ARM_FPFAST_VALUE ? ARM_KEY_FPFAST : 0) |
+           (s->mode != ARM_MODE_USR ? ARM_KEY_PRIV : 0);
 }
 
 #define ARM_OFF(field) ((uint32_t)offsetof(arm_state, field))
@@ -77,6 +117,60 @@ extern const loom_arch arm_arch;
 /* The CPSR as a word (for MRS, signal frames, GDB). */
 uint32_t arm_cpsr_get(const arm_state *s);
 void arm_cpsr_set(arm_state *s, uint32_t cpsr, uint32_t mask);
+
+/* system.c: the privileged architecture. */
+/* Change mode, banking registers (no checks: the caller knows the mode is
+ * valid). */
+void arm_switch_mode(arm_state *s, uint32_t mode);
+/* Take an exception (B1.8): the state is at the instruction it concerns;
+ * for SVC r15 is already past it. */
+void arm_take_exception(arm_state *s, enum arm_exception exc);
+/* The block key's flags and the fetch MMU index after a change of mode or
+ * state; stops chained code when the key changed. */
+void arm_key_update(arm_state *s);
+/* System mode set-up and teardown (events, outputs), reset values. */
+loom_err arm_sys_init(loom_cpu *cpu, arm_state *s);
+void arm_sys_fini(arm_state *s);
+void arm_sys_reset(arm_state *s);
+void arm_sys_set_irq(arm_state *s, unsigned line, bool level);
+bool arm_sys_interrupt(arm_state *s);
+bool arm_sys_interrupt_ready(const arm_state *s);
+/* The generic timer's registers (CP15 c14). */
+enum arm_timer_reg { ARM_CNTPCT, ARM_CNTVCT, ARM_CNTP_CTL, ARM_CNTV_CTL, ARM_CNTP_CVAL, ARM_CNTV_CVAL,
+                     ARM_CNTP_TVAL, ARM_CNTV_TVAL };
+uint64_t arm_timer_read(arm_state *s, enum arm_timer_reg r);
+void arm_timer_write(arm_state *s, enum arm_timer_reg r, uint64_t v);
+/* HVC and SMC: a PSCI call in r0..r3 answered in r0; false if r0 names no
+ * PSCI function. */
+bool arm_psci_call(arm_state *s);
+/* SEV: set every core's event register and wake the waiting ones. */
+void arm_send_event(arm_state *s);
+/* The helper (ARM_H_SYS) for what changes mode or reaches other banks:
+ * (op, a, b, pc of the instruction, u4). */
+enum arm_sys_op {
+    ARM_SYS_MSR_CPSR, /* a value, b MSR's field mask */
+    ARM_SYS_CPS,      /* a: ARM_CPS_* | A I F (bits 8..6) | mode */
+    ARM_SYS_ERET,     /* a the return address; CPSR from SPSR, or from b when u4 (RFE) */
+    ARM_SYS_GET_USR,  /* a register number: the User mode register (LDM/STM ^) */
+    ARM_SYS_SET_USR,  /* a register number, b value */
+    ARM_SYS_GET_SP,   /* a mode: its banked SP (SRS) */
+    ARM_SYS_SET_SP,   /* a mode, b value */
+    ARM_SYS_CALL,     /* HVC or SMC: PSCI */
+    ARM_SYS_SEV,
+};
+#define ARM_CPS_ENABLE (1u << 9)
+#define ARM_CPS_DISABLE (1u << 10)
+#define ARM_CPS_MODE (1u << 11)
+uint64_t arm_sys_helper(jit_cpu *c, uint64_t op, uint64_t a, uint64_t b, uint64_t pc, uint64_t u4);
+/* After a HALT exit (WFI, WFE): whether the CPU really waits. */
+bool arm_sys_should_halt(arm_state *s);
+/* The MMU (mmu.c): the jit_guest tlb_fill hook, and the fault status a
+ * jit_fault gets in the current translation table format. */
+bool arm_tlb_fill(jit_cpu *c, uint64_t vaddr, jit_access acc, unsigned mmu_idx, uint64_t *paddr, unsigned *prot,
+                  jit_fault *f);
+uint32_t arm_fault_status(const arm_state *s, const jit_fault *f);
+/* A stage 1 translation for ATS1C* (PAR's format), no side effects. */
+uint64_t arm_ats1(arm_state *s, uint32_t va, bool pl0, bool write);
 
 /* semihost.c: whether the exception the run loop stopped for is a
  * semihosting call, and the call itself (its result in r0). */

@@ -2,6 +2,7 @@
  * in C than in IR (parallel add/subtract, saturation, the DSP multiplies).
  * Semantics from the ARM ARM (DDI 0406C) pseudo-code, A8.8. */
 #include "translate.h"
+#include "cp15.h"
 #include "vfp.h"
 
 static int32_t half(uint32_t v, unsigned top) { return (int16_t)(top ? v >> 16 : v); }
@@ -140,4 +141,6 @@ const jit_helper arm_helpers[ARM_H_COUNT] = {
     [ARM_H_MUL64] = {"arm_mul64", helper_mul64},
     [ARM_H_VFP] = {"arm_vfp", arm_vfp_helper},
     [ARM_H_VFP_CHECKED] = {"arm_vfp_checked", arm_vfp_checked},
+    [ARM_H_SYS] = {"arm_sys", arm_sys_helper},
+    [ARM_H_CP15] = {"arm_cp15", arm_cp15_helper},
 };

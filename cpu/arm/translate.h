@@ -10,8 +10,9 @@
 #define ARM_KEY_THUMB 1u
 #define ARM_KEY_ITSTATE(flags) ((uint32_t)((flags) >> 1) & 0xffu)
 
-/* Data memory: little-endian, one MMU index until system mode has more. */
-#define ARM_MMU_IDX 0u
+/* Data memory is little-endian; the MMU index is the block's privilege
+ * (ARM_KEY_PRIV), which the translator records in the block. */
+static inline unsigned arm_mmu(const ir_block *b) { return b->mmu_idx; }
 
 /* The accesses the ARM ARM makes with MemA (LDRD/STRD, LDM/STM, the
  * exclusives, SWP, VLDR/VSTR, VLDM/VSTM): an address that is not a multiple
@@ -19,13 +20,13 @@
  * has SCTLR.U set: A3.2.1, B2.4.1). LDR, LDRH, STR, STRH are MemU. */
 static inline ir_val arm_load_a(ir_block *b, ir_type t, ir_val addr, unsigned size)
 {
-    ir_val v = ir_load(b, t, addr, size, false, false, ARM_MMU_IDX);
+    ir_val v = ir_load(b, t, addr, size, false, false, arm_mmu(b));
     ir_mem_align(b, v);
     return v;
 }
 static inline void arm_store_a(ir_block *b, ir_val addr, ir_val v, unsigned size)
 {
-    ir_mem_align(b, ir_store(b, addr, v, size, false, ARM_MMU_IDX));
+    ir_mem_align(b, ir_store(b, addr, v, size, false, arm_mmu(b)));
 }
 
 /* Helpers (arm_guest.helpers). */
@@ -36,6 +37,8 @@ enum {
     ARM_H_MUL64,    /* (op, n, m, acc64): SMLALxy, SMLALD, SMLSLD (pure) */
     ARM_H_VFP,      /* (op, d, n, m, imm): VFP arithmetic on the state (vfp_helper.c, vfp.h) */
     ARM_H_VFP_CHECKED, /* (arg, a, b): the special cases of checked VFP arithmetic (vfp.h) */
+    ARM_H_SYS,      /* (op, a, b, pc, u4): modes and banks (arm_sys_helper, arm.h) */
+    ARM_H_CP15,     /* (op, lo, hi, pc): CP15 registers (arm_cp15_helper, cp15.h) */
     ARM_H_COUNT
 };
 /* The multiply kinds of ARM_H_MUL32 and ARM_H_MUL64 (op bits 3:0). */
@@ -84,6 +87,31 @@ void arm_bx_write(jit_tcx *t, ir_val addr);
  * loop (IR_EXIT_SYSCALL, which user mode tells apart by `exception`). */
 void arm_gen_undef(jit_tcx *t, uint32_t pc);
 void arm_gen_exception(jit_tcx *t, uint32_t pc, enum arm_exception exc, uint32_t resume_pc);
+
+/* System mode instructions both translators share (translate_sys.c). The
+ * block ends after each that can change the mode. */
+bool arm_priv(const jit_tcx *t);  /* a privileged mode (never in Linux user mode) */
+bool arm_system(const jit_tcx *t); /* system mode (not Linux user mode) */
+ir_val arm_sys_call(jit_tcx *t, enum arm_sys_op op, ir_val a, ir_val b, uint32_t pc, uint32_t u4);
+/* End the block after a helper changed the pc or the mode: on at r15. */
+void arm_end_after_helper(jit_tcx *t);
+/* MSR CPSR_<mask> from a privileged mode (ends the block). */
+void arm_gen_msr_cpsr(jit_tcx *t, ir_val v, unsigned mask, uint32_t next_pc);
+/* MRS Rd, CPSR and SPSR, MSR SPSR_<mask>. */
+ir_val arm_gen_cpsr_read(jit_tcx *t);
+void arm_gen_msr_spsr(jit_tcx *t, ir_val v, unsigned mask);
+/* CPS: imod 2 enable, 3 disable; aif A I F in bits 2..0; change with mode. */
+void arm_gen_cps(jit_tcx *t, unsigned imod, unsigned aif, bool change, unsigned mode, uint32_t next_pc);
+/* An exception return to addr: CPSR from SPSR (ends the block). */
+void arm_gen_eret(jit_tcx *t, ir_val addr, uint32_t pc);
+/* MRC/MCR (is64: MRRC/MCRR) p15: false if the register does not exist or
+ * the mode may not access it (the caller raises UNDEF). rt, rt2: values to
+ * write, or where reads go. */
+bool arm_gen_cp15(jit_tcx *t, uint32_t key, bool read, unsigned rt, unsigned rt2, uint32_t pc, uint32_t next_pc);
+/* WFI, WFE, SEV; HVC and SMC. */
+void arm_gen_wait(jit_tcx *t, bool wfe, uint32_t next_pc);
+void arm_gen_sev(jit_tcx *t);
+void arm_gen_hvc(jit_tcx *t, uint32_t pc, uint32_t next_pc);
 
 /* The A32 shifter (ARM ARM A8.4.3), also Thumb-2's: Rm shifted by an
  * immediate (DecodeImmShift encodings: LSR/ASR #0 mean #32, ROR #0 is RRX)

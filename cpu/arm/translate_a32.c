@@ -7,6 +7,7 @@
  *   a fault leaves the state at the instruction's start;
  * - a function that ends the block emits its own terminator and sets
  *   t->end; the caller adds the path for a failed condition. */
+#include "cp15.h"
 #include "translate.h"
 
 #define OFF(field) ARM_OFF(field)
@@ -195,7 +196,7 @@ static void data_processing(jit_tcx *t, const a32_insn *d, ir_val n, ir_val m, i
     ir_block *b = t->b;
     unsigned op = bits(d->w, 24, 21);
     bool test = op >= DP_TST && op <= DP_CMN;
-    if (d->rd == 15 && d->s && !test) {
+    if (d->rd == 15 && d->s && !test && !arm_priv(t)) {
         /* SUBS pc, lr and friends return from an exception: SPSR does not
          * exist in User mode. */
         arm_gen_undef(t, d->pc);
@@ -246,6 +247,10 @@ static void data_processing(jit_tcx *t, const a32_insn *d, ir_val n, ir_val m, i
         v = ir_ovf(b, m, nn, cin);
         break;
     }
+    }
+    if (d->s && d->rd == 15 && !test) {
+        arm_gen_eret(t, r, d->pc); /* CPSR from SPSR, pc from the result */
+        return;
     }
     if (d->s) {
         arm_set_nz(b, r);
@@ -414,11 +419,13 @@ static ir_val cpsr_value(ir_block *b)
     return r;
 }
 
-/* MRS Rd, APSR (the CPSR as User mode sees it). */
+/* MRS Rd, APSR (the CPSR as User mode sees it); in a privileged mode the
+ * CPSR with its mode and masks, or (R = 1) the SPSR. */
 static void a32_mrs(jit_tcx *t, const a32_insn *d)
 {
-    if (d->rd == 15 || d->b) { arm_gen_undef(t, d->pc); return; } /* R = 1: SPSR */
-    set_reg(t->b, d->rd, cpsr_value(t->b));
+    if (d->rd == 15 || (d->b && !arm_priv(t))) { arm_gen_undef(t, d->pc); return; }
+    if (d->b) set_reg(t->b, d->rd, flag(t->b, OFF(spsr)));
+    else set_reg(t->b, d->rd, arm_priv(t) ? arm_gen_cpsr_read(t) : cpsr_value(t->b));
 }
 
 /* MSR APSR_<fields>: mask bit 3 writes NZCVQ, bit 2 GE; the control and
@@ -427,6 +434,15 @@ static void msr(jit_tcx *t, const a32_insn *d, ir_val v)
 {
     ir_block *b = t->b;
     unsigned mask = bits(d->w, 19, 16);
+    if (d->b) { /* SPSR */
+        if (!arm_priv(t)) { arm_gen_undef(t, d->pc); return; }
+        arm_gen_msr_spsr(t, v, mask);
+        return;
+    }
+    if (arm_priv(t) && (mask & 3)) { /* the control or extension field: modes, masks */
+        arm_gen_msr_cpsr(t, v, mask, d->pc + 4);
+        return;
+    }
     if (mask & 8) {
         arm_set_nzcv_word(b, v);
         ir_set(b, OFF(qf), ir_extract(b, v, 27, 1));
@@ -436,13 +452,12 @@ static void msr(jit_tcx *t, const a32_insn *d, ir_val v)
 
 static void a32_msr_reg(jit_tcx *t, const a32_insn *d)
 {
-    if (d->b || d->rm == 15) { arm_gen_undef(t, d->pc); return; }
+    if (d->rm == 15) { arm_gen_undef(t, d->pc); return; }
     msr(t, d, reg(t, d, d->rm));
 }
 
 static void a32_msr_imm(jit_tcx *t, const a32_insn *d)
 {
-    if (d->b) { arm_gen_undef(t, d->pc); return; }
     unsigned rot = bits(d->w, 11, 8) * 2;
     uint32_t imm8 = bits(d->w, 7, 0);
     msr(t, d, k32(t->b, rot ? (imm8 >> rot | imm8 << (32 - rot)) : imm8));
@@ -525,12 +540,13 @@ static void ldst_word_byte(jit_tcx *t, const a32_insn *d, ir_val off)
     ir_block *b = t->b;
     a32_addr a = address(t, d, off);
     unsigned size = d->b ? 1 : 4;
+    unsigned mmu = !d->p && d->wb ? ARM_MMU_PL0 : arm_mmu(b); /* LDRT, STRT: as User mode */
     if (d->l) {
         if (d->b && d->rd == 15) { arm_gen_undef(t, d->pc); return; }
-        ir_val v = ir_load(b, IR_I32, a.addr, size, false, false, ARM_MMU_IDX);
+        ir_val v = ir_load(b, IR_I32, a.addr, size, false, false, mmu);
         finish_load(t, d, &a, d->rd, v);
     } else {
-        ir_store(b, a.addr, reg(t, d, d->rd), size, false, ARM_MMU_IDX);
+        ir_store(b, a.addr, reg(t, d, d->rd), size, false, mmu);
         if (a.wb_val) set_reg(b, d->rn, a.wb_val);
     }
 }
@@ -558,10 +574,10 @@ static void a32_ldst_half(jit_tcx *t, const a32_insn *d)
     if (d->rd == 15 || (!d->b && d->rm == 15)) { arm_gen_undef(t, d->pc); return; }
     a32_addr a = address(t, d, extra_offset(t, d));
     if (d->l) {
-        ir_val v = ir_load(b, IR_I32, a.addr, 2, false, false, ARM_MMU_IDX);
+        ir_val v = ir_load(b, IR_I32, a.addr, 2, false, false, arm_mmu(b));
         finish_load(t, d, &a, d->rd, v);
     } else {
-        ir_store(b, a.addr, reg(t, d, d->rd), 2, false, ARM_MMU_IDX);
+        ir_store(b, a.addr, reg(t, d, d->rd), 2, false, arm_mmu(b));
         if (a.wb_val) set_reg(b, d->rn, a.wb_val);
     }
 }
@@ -573,7 +589,7 @@ static void a32_ld_signed(jit_tcx *t, const a32_insn *d)
     if (d->rd == 15 || (!d->b && d->rm == 15)) { arm_gen_undef(t, d->pc); return; }
     unsigned size = bits(d->w, 5, 5) ? 2 : 1;
     a32_addr a = address(t, d, extra_offset(t, d));
-    ir_val v = ir_load(b, IR_I32, a.addr, size, true, false, ARM_MMU_IDX);
+    ir_val v = ir_load(b, IR_I32, a.addr, size, true, false, arm_mmu(b));
     finish_load(t, d, &a, d->rd, v);
 }
 
@@ -589,25 +605,27 @@ static void a32_ldst_dual(jit_tcx *t, const a32_insn *d)
     if (load) {
         /* The second word is aligned when the first is. */
         ir_val v1 = arm_load_a(b, IR_I32, a.addr, 4);
-        ir_val v2 = ir_load(b, IR_I32, a2, 4, false, false, ARM_MMU_IDX);
+        ir_val v2 = ir_load(b, IR_I32, a2, 4, false, false, arm_mmu(b));
         if (a.wb_val) set_reg(b, d->rn, a.wb_val);
         set_reg(b, rt, v1);
         set_reg(b, rt + 1, v2);
     } else {
         arm_store_a(b, a.addr, reg(t, d, rt), 4);
-        ir_store(b, a2, reg(t, d, rt + 1), 4, false, ARM_MMU_IDX);
+        ir_store(b, a2, reg(t, d, rt + 1), 4, false, arm_mmu(b));
         if (a.wb_val) set_reg(b, d->rn, a.wb_val);
     }
 }
 
 /* LDM/STM (A5.5): IA, IB, DA, DB; lowest register at the lowest address.
- * S = 1 (user registers, exception return) does not exist in User mode. */
+ * S = 1 (B9.3.5-7), privileged only: with the pc loaded an exception
+ * return, else the User mode registers. */
 static void a32_ldm_stm(jit_tcx *t, const a32_insn *d)
 {
     ir_block *b = t->b;
     uint32_t list = bits(d->w, 15, 0);
     unsigned n = (unsigned)__builtin_popcount(list);
-    if (d->b || !list || d->rn == 15) { arm_gen_undef(t, d->pc); return; }
+    if ((d->b && !arm_priv(t)) || !list || d->rn == 15) { arm_gen_undef(t, d->pc); return; }
+    bool eret = d->b && d->l && (list & 0x8000), user = d->b && !eret;
     ir_val base = reg(t, d, d->rn);
     uint32_t start_off = d->u ? (d->p ? 4u : 0u) : (d->p ? -4u * n : -4u * n + 4u);
     ir_val addr = ir_add(b, base, k32(b, start_off));
@@ -620,14 +638,19 @@ static void a32_ldm_stm(jit_tcx *t, const a32_insn *d)
          * multiples of 4 from it. */
         ir_val a = k ? ir_add(b, addr, k32(b, 4 * k)) : addr;
         if (d->l) {
-            vals[r] = k ? ir_load(b, IR_I32, a, 4, false, false, ARM_MMU_IDX) : arm_load_a(b, IR_I32, a, 4);
-        } else if (k) {
-            /* The base stores its original value. The first and the last
-             * store check the (at most two) pages for translated code. */
-            ir_val s = ir_store(b, a, reg(t, d, r), 4, false, ARM_MMU_IDX);
-            if (k + 1 < n && s) b->insns[s].flags |= IR_MEM_COVERED;
+            vals[r] = k ? ir_load(b, IR_I32, a, 4, false, false, arm_mmu(b)) : arm_load_a(b, IR_I32, a, 4);
         } else {
-            arm_store_a(b, a, reg(t, d, r), 4);
+            ir_val v = user && r >= 8 && r < 15 ? arm_sys_call(t, ARM_SYS_GET_USR, k32(b, r), IR_NONE, d->pc, 0)
+                                                : reg(t, d, r);
+            if (k) {
+                /* The base stores its original value. The first and the
+                 * last store check the (at most two) pages for translated
+                 * code. */
+                ir_val s = ir_store(b, a, v, 4, false, arm_mmu(b));
+                if (k + 1 < n && s) b->insns[s].flags |= IR_MEM_COVERED;
+            } else {
+                arm_store_a(b, a, v, 4);
+            }
         }
         k++;
     }
@@ -635,9 +658,13 @@ static void a32_ldm_stm(jit_tcx *t, const a32_insn *d)
      * write-back). */
     if (wb) set_reg(b, d->rn, wb);
     if (!d->l) return;
-    for (unsigned r = 0; r < 15; r++)
-        if (list & (1u << r)) set_reg(b, r, vals[r]);
-    if (list & 0x8000) arm_bx_write(t, vals[15]); /* a return, interworking */
+    for (unsigned r = 0; r < 15; r++) {
+        if (!(list & (1u << r))) continue;
+        if (user && r >= 8) arm_sys_call(t, ARM_SYS_SET_USR, k32(b, r), vals[r], d->pc, 0);
+        else set_reg(b, r, vals[r]);
+    }
+    if (eret) arm_gen_eret(t, vals[15], d->pc);
+    else if (list & 0x8000) arm_bx_write(t, vals[15]); /* a return, interworking */
 }
 
 /* SWP/SWPB: Rt = [Rn], [Rn] = Rt2, atomically. */
@@ -646,7 +673,7 @@ static void a32_swp(jit_tcx *t, const a32_insn *d)
     ir_block *b = t->b;
     if (d->rd == 15 || d->rn == 15 || d->rm == 15 || d->rn == d->rd || d->rn == d->rm)
         { arm_gen_undef(t, d->pc); return; }
-    ir_val old = ir_rmw(b, IR_RMW_XCHG, reg(t, d, d->rn), reg(t, d, d->rm), d->b ? 1 : 4, false, ARM_MMU_IDX);
+    ir_val old = ir_rmw(b, IR_RMW_XCHG, reg(t, d, d->rn), reg(t, d, d->rm), d->b ? 1 : 4, false, arm_mmu(b));
     ir_mem_align(b, old); /* MemA */
     set_reg(b, d->rd, old);
 }
@@ -701,7 +728,7 @@ void arm_gen_strex(jit_tcx *t, ir_val addr, unsigned size, unsigned rs, unsigned
     ir_brcond(b, ir_xor(b, ok, k32(b, 1)), fail);
     {
         ir_val expect = size == 8 ? expect64 : ir_trunc(b, expect64);
-        ir_val old = ir_cmpxchg(b, addr, expect, newv, size, false, ARM_MMU_IDX);
+        ir_val old = ir_cmpxchg(b, addr, expect, newv, size, false, arm_mmu(b));
         ir_mem_align(b, old);
         ir_val status = ir_setcc(b, IR_NE, old, expect);
         ir_set(b, OFF(excl_valid), k32(b, 0));
@@ -965,10 +992,45 @@ static void a32_usad8(jit_tcx *t, const a32_insn *d)
 
 static void a32_nop(jit_tcx *t, const a32_insn *d) {}
 
-static void a32_wfi(jit_tcx *t, const a32_insn *d)
+static void a32_wfi(jit_tcx *t, const a32_insn *d) { arm_gen_wait(t, false, d->pc + 4); }
+static void a32_wfe(jit_tcx *t, const a32_insn *d) { arm_gen_wait(t, true, d->pc + 4); }
+static void a32_sev(jit_tcx *t, const a32_insn *d) { arm_gen_sev(t); }
+static void a32_hvc(jit_tcx *t, const a32_insn *d) { arm_gen_hvc(t, d->pc, d->pc + 4); }
+
+/* CPS (B9.3.2): interrupt masks and mode; a NOP in User mode. */
+static void a32_cps(jit_tcx *t, const a32_insn *d)
 {
-    ir_exit(t->b, IR_EXIT_HALT, d->pc + 4);
-    t->end = true;
+    if (!arm_priv(t)) return;
+    arm_gen_cps(t, bits(d->w, 19, 18), bits(d->w, 8, 6), bits(d->w, 17, 17), bits(d->w, 4, 0), d->pc + 4);
+}
+
+/* SRS (B9.3.16): LR and SPSR onto the stack of another mode. */
+static void a32_srs(jit_tcx *t, const a32_insn *d)
+{
+    ir_block *b = t->b;
+    if (!arm_priv(t)) { arm_gen_undef(t, d->pc); return; }
+    ir_val mode = k32(b, bits(d->w, 4, 0));
+    ir_val sp = arm_sys_call(t, ARM_SYS_GET_SP, mode, IR_NONE, d->pc, 0);
+    uint32_t off = d->u ? (d->p ? 4u : 0u) : (d->p ? -8u : -4u);
+    ir_val addr = ir_add(b, sp, k32(b, off));
+    arm_store_a(b, addr, flag(b, ARM_REG(14)), 4);
+    ir_store(b, ir_add(b, addr, k32(b, 4)), flag(b, OFF(spsr)), 4, false, arm_mmu(b));
+    if (d->wb) arm_sys_call(t, ARM_SYS_SET_SP, mode, ir_add(b, sp, k32(b, d->u ? 8u : -8u)), d->pc, 0);
+}
+
+/* RFE (B9.3.13): pc and CPSR from memory. */
+static void a32_rfe(jit_tcx *t, const a32_insn *d)
+{
+    ir_block *b = t->b;
+    if (!arm_priv(t) || d->rn == 15) { arm_gen_undef(t, d->pc); return; }
+    ir_val base = reg(t, d, d->rn);
+    uint32_t off = d->u ? (d->p ? 4u : 0u) : (d->p ? -8u : -4u);
+    ir_val addr = ir_add(b, base, k32(b, off));
+    ir_val pc = arm_load_a(b, IR_I32, addr, 4);
+    ir_val cpsr = ir_load(b, IR_I32, ir_add(b, addr, k32(b, 4)), 4, false, false, arm_mmu(b));
+    if (d->wb) set_reg(b, d->rn, ir_add(b, base, k32(b, d->u ? 8u : -8u)));
+    arm_sys_call(t, ARM_SYS_ERET, pc, cpsr, d->pc, 1);
+    arm_end_after_helper(t);
 }
 
 static void a32_barrier(jit_tcx *t, const a32_insn *d) { ir_fence(t->b); }
@@ -983,8 +1045,18 @@ static void a32_svc(jit_tcx *t, const a32_insn *d)
  * apart from UNDEF so user mode can raise SIGTRAP; r15 is the BKPT. */
 static void a32_bkpt(jit_tcx *t, const a32_insn *d) { arm_gen_exception(t, d->pc, ARM_EXC_BKPT, d->pc); }
 
-/* MRC/MCR p15 as User mode sees it: the thread ID registers (c13, c0, 2
- * read-write, 3 read-only) and the CP15 barrier operations. */
+/* MCRR/MRRC p15: the 64-bit registers (system mode). */
+static void a32_cp15_64(jit_tcx *t, const a32_insn *d)
+{
+    uint32_t key = ARM_CP15_64_KEY(bits(d->w, 7, 4), d->rm);
+    if (!arm_system(t) || d->rd == 15 || d->rn == 15 || (d->l && d->rd == d->rn) ||
+        !arm_gen_cp15(t, key, d->l, d->rd, d->rn, d->pc, d->pc + 4))
+        arm_gen_undef(t, d->pc);
+}
+
+/* MRC/MCR p15: in Linux user mode as User mode sees it there, the thread
+ * ID registers (c13, c0, 2 read-write, 3 read-only) and the CP15 barrier
+ * operations; in system mode the CP15 table (cp15.c). */
 static void a32_cp15(jit_tcx *t, const a32_insn *d)
 {
     ir_block *b = t->b;
@@ -992,6 +1064,10 @@ static void a32_cp15(jit_tcx *t, const a32_insn *d)
     bool read = d->l;
     uint32_t key = opc1 << 12 | crn << 8 | crm << 4 | opc2;
     if (d->rd == 15) { arm_gen_undef(t, d->pc); return; }
+    if (arm_system(t)) {
+        if (!arm_gen_cp15(t, key, read, d->rd, 0, d->pc, d->pc + 4)) arm_gen_undef(t, d->pc);
+        return;
+    }
     switch (key) {
     case 0x0d02: /* TPIDRURW */
         if (read) set_reg(b, d->rd, flag(b, OFF(tpidrurw)));
@@ -1058,6 +1134,8 @@ static const a32_row a32_table[] = {
     INST(a32_blx_reg,   "BLX (reg)",     "cccc00010010xxxxxxxxxxxx0011mmmm"),
     INST(a32_qaddsub,   "QADD/QSUB..",   "cccc00010oo0nnnndddd00000101mmmm"),
     INST(a32_bkpt,      "BKPT",          "cccc00010010iiiiiiiiiiii0111iiii"),
+    INST(a32_hvc,       "HVC",           "cccc00010100iiiiiiiiiiii0111iiii"),
+    INST(a32_hvc,       "SMC",           "cccc000101100000000000000111iiii"),
     INST(a32_undef,     "misc",          "cccc00010xx0xxxxxxxxxxxx0xxxxxxx"),
     INST(a32_halfmul,   "SMLAxy..",      "cccc00010oo0ddddaaaammmm1yx0nnnn"),
     /* Data processing. */
@@ -1065,9 +1143,9 @@ static const a32_row a32_table[] = {
     INST(a32_dp_rsr,    "DP (rsr)",      "cccc000ooooSnnnnddddssss0tt1mmmm"),
     INST(a32_nop,       "NOP",           "cccc0011001000001111000000000000"),
     INST(a32_nop,       "YIELD",         "cccc0011001000001111000000000001"),
-    INST(a32_nop,       "WFE",           "cccc0011001000001111000000000010"),
+    INST(a32_wfe,       "WFE",           "cccc0011001000001111000000000010"),
     INST(a32_wfi,       "WFI",           "cccc0011001000001111000000000011"),
-    INST(a32_nop,       "SEV",           "cccc0011001000001111000000000100"),
+    INST(a32_sev,       "SEV",           "cccc0011001000001111000000000100"),
     INST(a32_nop,       "DBG",           "cccc001100100000111100001111xxxx"),
     INST(a32_nop,       "hint (CSDB..)", "cccc001100100000xxxxxxxxxxxxxxxx"), /* unallocated hints are NOPs */
     INST(a32_msr_imm,   "MSR (imm)",     "cccc00110R10mmmmxxxxrrrriiiiiiii"),
@@ -1115,6 +1193,7 @@ static const a32_row a32_table[] = {
     INST(a32_vfp,       "VFP",           "cccc110xxxxxxxxxxxxx101xxxxxxxxx"),
     INST(a32_vfp,       "VFP",           "cccc1110xxxxxxxxxxxx101xxxxxxxxx"),
     INST(a32_cp15,      "MRC/MCR p15",   "cccc1110oooLnnnntttt1111ppp1mmmm"),
+    INST(a32_cp15_64,   "MRRC/MCRR p15", "cccc1100010Lnnnntttt1111oooommmm"),
     INST(a32_svc,       "SVC",           "cccc1111iiiiiiiiiiiiiiiiiiiiiiii"),
 };
 
@@ -1127,6 +1206,9 @@ static const a32_row a32_uncond_table[] = {
     INST(a32_nop,       "PLI/PLD (imm)", "1111010xxx01xxxxxxxxxxxxxxxxxxxx"),
     INST(a32_nop,       "PLI/PLD (reg)", "1111011xxx01xxxxxxxxxxxxxxx0xxxx"),
     INST(a32_setend,    "SETEND",        "111100010000xxx1xxxxxxEx0000xxxx"),
+    INST(a32_cps,       "CPS",           "111100010000iiM00000000AIF0mmmmm"),
+    INST(a32_srs,       "SRS",           "1111100PU1W0110100000101000mmmmm"),
+    INST(a32_rfe,       "RFE",           "1111100PU0W1nnnn0000101000000000"),
     INST(a32_blx_imm,   "BLX (imm)",     "1111101Hiiiiiiiiiiiiiiiiiiiiiiii"),
 };
 

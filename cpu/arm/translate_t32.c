@@ -235,7 +235,7 @@ static void ldst(jit_tcx *t, const t32_insn *d, bool load, unsigned size, bool s
 {
     ir_block *b = t->b;
     if (load) {
-        ir_val v = ir_load(b, IR_I32, addr, size, sign, false, ARM_MMU_IDX);
+        ir_val v = ir_load(b, IR_I32, addr, size, sign, false, arm_mmu(b));
         if (wb) set_reg(b, rn, wb);
         if (rt == 15) {
             if (size != 4) { t32_undef(t, d); return; }
@@ -245,7 +245,7 @@ static void ldst(jit_tcx *t, const t32_insn *d, bool load, unsigned size, bool s
         }
     } else {
         if (rt == 15) { t32_undef(t, d); return; }
-        ir_store(b, addr, reg(t, d, rt), size, false, ARM_MMU_IDX);
+        ir_store(b, addr, reg(t, d, rt), size, false, arm_mmu(b));
         if (wb) set_reg(b, rn, wb);
     }
 }
@@ -784,14 +784,14 @@ static void t32_ldst_dual(jit_tcx *t, const t32_insn *d)
     if (load) {
         /* The second word is aligned when the first is. */
         ir_val v1 = arm_load_a(b, IR_I32, addr, 4);
-        ir_val v2 = ir_load(b, IR_I32, a2, 4, false, false, ARM_MMU_IDX);
+        ir_val v2 = ir_load(b, IR_I32, a2, 4, false, false, arm_mmu(b));
         if (w) set_reg(b, rn, oa);
         set_reg(b, rt, v1);
         set_reg(b, rt2, v2);
     } else {
         if (rn == 15) { t32_undef(t, d); return; }
         arm_store_a(b, addr, reg(t, d, rt), 4);
-        ir_store(b, a2, reg(t, d, rt2), 4, false, ARM_MMU_IDX);
+        ir_store(b, a2, reg(t, d, rt2), 4, false, arm_mmu(b));
         if (w) set_reg(b, rn, oa);
     }
 }
@@ -853,7 +853,7 @@ static void t32_tbb(jit_tcx *t, const t32_insn *d)
     if (rm == 15 || rm == 13) { t32_undef(t, d); return; }
     ir_val m = reg(t, d, rm);
     if (half) m = ir_shl(b, m, k32(b, 1));
-    ir_val v = ir_load(b, IR_I32, ir_add(b, reg(t, d, rn), m), half ? 2 : 1, false, false, ARM_MMU_IDX);
+    ir_val v = ir_load(b, IR_I32, ir_add(b, reg(t, d, rn), m), half ? 2 : 1, false, false, arm_mmu(b));
     sync_it(t, d);
     ir_jump(b, ir_add(b, k32(b, d->pc + 4), ir_shl(b, v, k32(b, 1))));
     t->end = true;

@@ -68,11 +68,11 @@ static bool vldr_vstr(const vfp_insn *v)
     if (dp) {
         /* One 8-byte access; each word must be aligned. */
         if (load) {
-            ir_val x = ir_load(b, IR_I64, addr, 8, false, false, ARM_MMU_IDX);
+            ir_val x = ir_load(b, IR_I64, addr, 8, false, false, arm_mmu(b));
             ir_mem_align4(b, x);
             ir_set(b, doff(d), x);
         } else {
-            ir_mem_align4(b, ir_store(b, addr, ir_get(b, IR_I64, doff(d)), 8, false, ARM_MMU_IDX));
+            ir_mem_align4(b, ir_store(b, addr, ir_get(b, IR_I64, doff(d)), 8, false, arm_mmu(b)));
         }
         return true;
     }
@@ -108,8 +108,8 @@ static bool vldm_vstm(const vfp_insn *v)
         ir_val a = i ? ir_add(b, addr, k32(b, 4 * i)) : addr;
         /* Only the first access checks alignment: the others are at
          * multiples of 4 from it. */
-        if (load) val[i] = i ? ir_load(b, IR_I32, a, 4, false, false, ARM_MMU_IDX) : arm_load_a(b, IR_I32, a, 4);
-        else if (i) ir_store(b, a, ir_get(b, IR_I32, soff(first + i)), 4, false, ARM_MMU_IDX);
+        if (load) val[i] = i ? ir_load(b, IR_I32, a, 4, false, false, arm_mmu(b)) : arm_load_a(b, IR_I32, a, 4);
+        else if (i) ir_store(b, a, ir_get(b, IR_I32, soff(first + i)), 4, false, arm_mmu(b));
         else arm_store_a(b, a, ir_get(b, IR_I32, soff(first + i)), 4);
     }
     if (wb) ir_set(b, ARM_REG(rn), up ? ir_add(b, base, k32(b, imm8 * 4)) : ir_sub(b, base, k32(b, imm8 * 4)));

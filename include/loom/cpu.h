@@ -27,6 +27,8 @@ typedef struct loom_arch {
     size_t state_size;            /* zeroed, handed to every hook */
     unsigned irq_lines;           /* interrupt inputs (IRQ, FIQ, ...) */
     const char *const *irq_names; /* irq_lines names, e.g. "irq", "fiq" */
+    unsigned out_lines;           /* output lines (timers a core has inside), at most 8 */
+    const char *const *out_names;
     loom_err (*init)(loom_cpu *cpu, void *state, const char *model);
     void (*reset)(loom_cpu *cpu, void *state);
     /* Execute at most max instructions; set *done to the number retired. */
@@ -61,6 +63,9 @@ loom_err loom_cpu_new(loom_sim *sim, const char *arch, const char *model, loom_b
 /* Run at most max_insns instructions now, outside the scheduler. */
 loom_cpu_exit loom_cpu_run(loom_cpu *cpu, uint64_t max_insns);
 void loom_cpu_set_irq(loom_cpu *cpu, unsigned line, bool level);
+/* For guests: drive output line n (loom_arch.out_names; nothing happens
+ * when the CPU is not on a board or the line is not wired). */
+void loom_cpu_set_output(loom_cpu *cpu, unsigned n, bool level);
 void loom_cpu_reset(loom_cpu *cpu);
 int loom_cpu_reg_read(loom_cpu *cpu, unsigned regno, uint8_t *buf);
 int loom_cpu_reg_write(loom_cpu *cpu, unsigned regno, const uint8_t *buf);
@@ -68,6 +73,7 @@ uint64_t loom_cpu_pc(loom_cpu *cpu);
 void loom_cpu_set_pc(loom_cpu *cpu, uint64_t pc);
 
 const char *loom_cpu_name(const loom_cpu *cpu);
+uint32_t loom_cpu_id(const loom_cpu *cpu); /* loom_cpu_opts.id: the initiator id and CPU number */
 /* The guest's own state (what every loom_arch hook receives). */
 void *loom_cpu_state(const loom_cpu *cpu);
 const loom_arch *loom_cpu_arch(const loom_cpu *cpu);

@@ -65,6 +65,10 @@ static rig *rig_new(void)
     loom_cpu_opts o = {.name = "cpu0", .clock_hz = 100000000};
     assert_int_equal(loom_cpu_new(r->sim, "arm", "cortex-a15", NULL, &o, &r->cpu), LOOM_OK);
     r->s = arm_state_of(r->cpu);
+    /* Snippets run in User mode (system mode, MMU off), the view the
+     * instruction tests compare with qemu-arm; tests of the privileged
+     * architecture change mode themselves. */
+    arm_cpsr_set(r->s, 0x10, 0x1ff);
     r->next_code = RAM_BASE;
     /* LOOM_TEST_LOG=in_asm,op,out_asm traces what the tests translate. */
     const char *log = getenv("LOOM_TEST_LOG");
@@ -120,6 +124,29 @@ static inline void rig_load_asm(rig *r, const char *preamble, const char *src, b
         r->s->itstate = 0;
         r->s->key_flags = 1;
     }
+}
+
+/* System mode: a vector table of WFIs at a fresh address (VBAR), so an
+ * exception halts the CPU in its handler's first instruction. */
+static inline uint32_t rig_vectors(rig *r)
+{
+    uint32_t at = (r->next_code + 0x1f) & ~0x1fu;
+    for (unsigned i = 0; i < 8; i++) wr32(r, at + 4 * i, 0xe320f003); /* wfi */
+    r->next_code = at + 0x100;
+    r->s->vbar = at;
+    return at;
+}
+
+/* Run until the CPU halts in one of rig_vectors' slots: its offset. */
+static inline uint32_t rig_run_to_vector(rig *r, uint32_t vbar)
+{
+    loom_cpu_set_halted(r->cpu, false);
+    loom_cpu_exit why = loom_cpu_run(r->cpu, 1000);
+    if (why != LOOM_CPU_HALT) fprintf(stderr, "stopped: %s at 0x%x (%s)\n", loom_cpu_exit_name(why), r->s->r[15],
+                                      loom_sim_last_error(r->sim) ? loom_sim_last_error(r->sim) : "");
+    assert_int_equal(why, LOOM_CPU_HALT);
+    assert_true(r->s->r[15] > vbar && r->s->r[15] <= vbar + 0x20);
+    return r->s->r[15] - 4 - vbar;
 }
 
 /* Run the loaded snippet until it halts at its WFI. */

@@ -682,7 +682,7 @@ static void test_a32_swp_barriers_hints(void **st)
     r->s->r[13] = 0x1000;
     run_asm(r,
             " .word 0xe1013092\n"                /* SWP r3, r2, [r1] (deprecated: gas refuses it) */
-            " dmb ish\n dsb sy\n isb\n nop\n yield\n wfe\n sev\n"
+            " dmb ish\n dsb sy\n isb\n nop\n yield\n sev\n wfe\n" /* WFE takes SEV's event */
             " pld [r1]\n"
             " mcr p15, 0, r0, c7, c10, 5\n"   /* CP15DMB */
             " mov r4, #9\n"
@@ -1019,12 +1019,17 @@ static void test_a32_svc_exits_with_syscall(void **st)
     run_asm(r, " mov r7, #3\n svceq #1\n mov r7, #4\n");
     assert_int_equal(r->s->r[7], 4);
     assert_int_equal(r->s->exception, ARM_EXC_NONE);
-    /* In system mode (no vectors yet) an SVC stops the run, saying so. */
+    /* In system mode an SVC enters Supervisor mode at VBAR + 8, LR past
+     * it, SPSR the CPSR before (from System mode here). */
+    uint32_t vbar = rig_vectors(r);
+    arm_cpsr_set(r->s, 0x1f, 0x1f);
+    r->s->r[14] = 0x5a5a;
     load_asm(r, " svc #0\n");
-    loom_cpu_set_halted(r->cpu, false);
-    assert_int_equal(loom_cpu_run(r->cpu, 1000), LOOM_CPU_FATAL);
-    assert_int_equal(r->s->exception, ARM_EXC_SVC);
-    assert_non_null(strstr(loom_sim_last_error(r->sim), "supervisor call"));
+    assert_int_equal(rig_run_to_vector(r, vbar), 0x08);
+    assert_int_equal(arm_cpsr_get(r->s) & 0x1ff, 0x093); /* SVC, I masked, A as it was */
+    assert_int_equal(r->s->r[14], r->code + 4);
+    assert_int_equal(r->s->spsr & 0x1f, 0x1f);
+    assert_int_equal(r->s->bank_lr[0], 0x5a5a); /* System mode's LR is kept */
     rig_free(r);
 }
 
@@ -1055,17 +1060,26 @@ static void test_a32_undefined_instructions(void **st)
         assert_int_equal(r->s->r[0], 1);
         rig_free(r);
     }
-    /* BKPT is the debug exception, pc at the BKPT. */
+    /* BKPT is the debug exception: a prefetch abort, LR = BKPT + 4, IFSR
+     * "debug event". An undefined instruction: LR = it + 4. */
     rig *r = rig_new();
+    uint32_t vbar = rig_vectors(r);
     load_asm(r, " mov r0, #1\n bkpt #3\n");
-    assert_int_equal(loom_cpu_run(r->cpu, 1000), LOOM_CPU_FATAL); /* system mode: no vectors yet */
-    assert_int_equal(r->s->exception, ARM_EXC_BKPT);
-    assert_int_equal(r->s->r[15], r->code + 4);
+    assert_int_equal(rig_run_to_vector(r, vbar), 0x0c);
+    assert_int_equal(arm_cpsr_get(r->s) & 0x1f, 0x17);
+    assert_int_equal(r->s->r[14], r->code + 8);
+    assert_int_equal(r->s->ifsr, 0x2);
+    load_asm(r, " mov r0, #1\n udf #0\n");
+    assert_int_equal(rig_run_to_vector(r, vbar), 0x04);
+    assert_int_equal(arm_cpsr_get(r->s) & 0x1f, 0x1b);
+    assert_int_equal(r->s->r[14], r->code + 8);
+    assert_int_equal(r->s->spsr & 0x1f, 0x17); /* from Abort mode */
     rig_free(r);
 }
 
 /* A load from nothing is a data abort at its own pc, with the state of the
- * instructions before it and none of its own (system mode: fatal for now). */
+ * instructions before it and none of its own: LR_abt = its pc + 8, DFAR
+ * the address, DFSR an external abort (nothing answers there). */
 static void test_a32_data_abort_is_precise(void **st)
 {
     SKIP_WITHOUT_AS();
@@ -1081,11 +1095,11 @@ static void test_a32_data_abort_is_precise(void **st)
              " mov r0, #2\n");
     wr32(r, DATA, 0xa);
     wr32(r, DATA + 4, 0xb);
-    loom_cpu_exit why = loom_cpu_run(r->cpu, 1000);
-    assert_int_equal(why, LOOM_CPU_FATAL);
-    assert_int_equal(r->s->exception, ARM_EXC_DATA_ABORT);
-    assert_int_equal(r->s->exception_addr, 0x104);
-    assert_int_equal(r->s->r[15], r->code + 12);
+    uint32_t vbar = rig_vectors(r);
+    assert_int_equal(rig_run_to_vector(r, vbar), 0x10);
+    assert_int_equal(r->s->dfar, 0x104);
+    assert_int_equal(r->s->dfsr, 0x8);
+    assert_int_equal(r->s->r[14], r->code + 12 + 8);
     assert_int_equal(r->s->r[0], 1);
     assert_int_equal(r->s->r[1], DATA + 8);
     assert_int_equal(r->s->r[2], 0x100);
@@ -1097,11 +1111,12 @@ static void test_a32_data_abort_is_precise(void **st)
     r->s->r[1] = RAM_BASE + RAM_SIZE - 4;
     r->s->r[2] = 0x55;
     load_asm(r, " ldmia r1!, {r2, r3}\n");
-    assert_int_equal(loom_cpu_run(r->cpu, 1000), LOOM_CPU_FATAL);
-    assert_int_equal(r->s->exception_addr, RAM_BASE + RAM_SIZE);
+    vbar = rig_vectors(r);
+    assert_int_equal(rig_run_to_vector(r, vbar), 0x10);
+    assert_int_equal(r->s->dfar, RAM_BASE + RAM_SIZE);
     assert_int_equal(r->s->r[1], RAM_BASE + RAM_SIZE - 4);
     assert_int_equal(r->s->r[2], 0x55);
-    assert_int_equal(r->s->r[15], r->code);
+    assert_int_equal(r->s->r[14], r->code + 8);
     rig_free(r);
 }
 
