@@ -643,6 +643,7 @@ loom_err jit_cpu_init(jit_cpu *c, jit_engine *e, loom_cpu *cpu, loom_bus *bus, u
     c->guest = e->g;
     c->cpu = cpu;
     c->bus = bus;
+    c->initiator = cpu ? loom_cpu_id(cpu) : 0; /* devices tell CPUs apart by it (the GIC) */
     c->guest_base = guest_base;
     c->user_mode = guest_base != NULL;
     c->jump_cache = calloc(1u << JIT_JUMP_CACHE_BITS, sizeof *c->jump_cache);

@@ -122,6 +122,79 @@ static void node_name(const maps *ms, const loom_inst *inst, char *buf, size_t l
              where_mapped(ms, loom_inst_region(inst, 0, NULL))->start);
 }
 
+/* /cpus with a node per CPU (reg: its number), and what the CPUs' own
+ * architecture adds: the firmware interface that starts them (PSCI) and
+ * the timer inside them, whose interrupts are the first CPU's timer
+ * outputs (as QEMU's virt writes them). */
+static void cpu_nodes(loom_sim *sim, loom_dt *dt, uint32_t root_intc)
+{
+    const loom_inst *cpus[64];
+    unsigned ncpu = 0;
+    for (size_t i = 0; i < loom_sim_inst_count(sim) && ncpu < 64; i++) {
+        const loom_inst *inst = loom_sim_inst_at(sim, i);
+        if (loom_inst_type(inst) == &loom_cpu_model_type) cpus[ncpu++] = inst;
+    }
+    if (!ncpu) return;
+    const loom_arch *arch = loom_sim_find_arch(sim, loom_inst_prop_str(cpus[0], "arch"));
+    int off = fdt_add_subnode(dt->fdt, 0, "cpus");
+    check(dt, off);
+    if (off < 0) return;
+    check(dt, fdt_setprop_u32(dt->fdt, off, "#address-cells", 1));
+    check(dt, fdt_setprop_u32(dt->fdt, off, "#size-cells", 0));
+    for (unsigned k = ncpu; k-- > 0 && !dt->err;) {
+        const loom_inst *inst = cpus[k];
+        const loom_arch *a = loom_sim_find_arch(sim, loom_inst_prop_str(inst, "arch"));
+        const char *model = loom_inst_prop_str(inst, "model");
+        if (a && (!model || !*model) && a->models) model = a->models[0];
+        uint32_t id = (uint32_t)loom_inst_prop_u64(inst, "id");
+        char name[32], compat[96];
+        snprintf(name, sizeof name, "cpu@%" PRIx32, id);
+        snprintf(compat, sizeof compat, "%s,%s", a ? a->name : "unknown", model ? model : "");
+        int c = fdt_add_subnode(dt->fdt, fdt_subnode_offset(dt->fdt, 0, "cpus"), name);
+        check(dt, c);
+        if (c < 0) return;
+        check(dt, fdt_setprop_string(dt->fdt, c, "device_type", "cpu"));
+        check(dt, fdt_setprop_string(dt->fdt, c, "compatible", compat));
+        check(dt, fdt_setprop_u32(dt->fdt, c, "reg", id));
+        if (ncpu > 1 && a && a->dt_psci_method) check(dt, fdt_setprop_string(dt->fdt, c, "enable-method", "psci"));
+    }
+    if (!arch || dt->err) return;
+    if (arch->dt_psci_method) {
+        /* PSCI 1.0 with the 0.1 function numbers the 32-bit calls use. */
+        int p = fdt_add_subnode(dt->fdt, 0, "psci");
+        check(dt, p);
+        if (p < 0) return;
+        static const char compat[] = "arm,psci-1.0\0arm,psci-0.2\0arm,psci";
+        check(dt, fdt_setprop(dt->fdt, p, "compatible", compat, sizeof compat));
+        check(dt, fdt_setprop_string(dt->fdt, p, "method", arch->dt_psci_method));
+        check(dt, fdt_setprop_u32(dt->fdt, p, "cpu_suspend", 0x84000001u));
+        check(dt, fdt_setprop_u32(dt->fdt, p, "cpu_off", 0x84000002u));
+        check(dt, fdt_setprop_u32(dt->fdt, p, "cpu_on", 0x84000003u));
+        check(dt, fdt_setprop_u32(dt->fdt, p, "migrate", 0x84000005u));
+    }
+    if (arch->dt_timer && root_intc) {
+        uint32_t irqs[64];
+        unsigned nirq = 0;
+        for (unsigned o = 0; o < arch->out_lines; o++) {
+            loom_input_ref in;
+            const loom_irq *line = loom_inst_output(cpus[0], arch->out_names[o], 0);
+            if (!line || !driven_input(sim, line, &in)) continue;
+            unsigned cells = loom_inst_type(in.inst)->dt_irq_cells;
+            if (nirq + cells > 64) break;
+            loom_inst_type(in.inst)->dt_irq(in.inst, in.port, in.index, irqs + nirq);
+            nirq += cells;
+        }
+        if (!nirq) return;
+        int t = fdt_add_subnode(dt->fdt, 0, "timer");
+        check(dt, t);
+        if (t < 0) return;
+        check(dt, fdt_setprop_string(dt->fdt, t, "compatible", arch->dt_timer));
+        dt->node = t;
+        loom_dt_cells(dt, "interrupts", irqs, nirq);
+        check(dt, fdt_setprop_empty(dt->fdt, fdt_subnode_offset(dt->fdt, 0, "timer"), "always-on"));
+    }
+}
+
 typedef struct node_info {
     const loom_inst *inst;
     uint32_t phandle; /* interrupt controllers */
@@ -221,6 +294,8 @@ loom_err loom_platform_dtb(const loom_platform *p, void **blob, size_t *size)
         }
         if (t->dt_node) t->dt_node(inst, &dt);
     }
+
+    if (!dt.err) cpu_nodes(sim, &dt, root_intc);
 
     /* The console: the board's first UART (nodes[] runs backwards). */
     if (!dt.err) {

@@ -13,10 +13,7 @@ static void print_sum(unsigned n)
 {
     unsigned sum = 0;
     for (unsigned k = 1; k <= n; k++) sum += k;
-    char buf[12], *p = buf + sizeof buf;
-    *--p = 0;
-    do *--p = (char)('0' + sum % 10); while (sum /= 10);
-    print(p);
+    print_dec(sum);
 }
 
 void main_(void)

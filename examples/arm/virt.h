@@ -8,24 +8,53 @@
 
 void main_(void);
 
-/* The entry: a stack at the top of RAM's second megabyte, then main_.
- * First in the file, so that with -fno-toplevel-reorder it is the first
- * code of a flash image: at address 0 it is the vector table, each
- * exception but reset a branch to itself (where QEMU's virt, which has no
- * test-control device, stops after the abort that write makes). */
+/* Exception handlers: an example that has one names it before including
+ * this file (#define IRQ_HANDLER "irq_handler"; GCC's interrupt attribute
+ * gives it the right entry and return). The others stop where they are, as
+ * a branch to itself. */
+#ifndef UNDEF_HANDLER
+#define UNDEF_HANDLER "hang"
+#endif
+#ifndef SVC_HANDLER
+#define SVC_HANDLER "hang"
+#endif
+#ifndef PABT_HANDLER
+#define PABT_HANDLER "hang"
+#endif
+#ifndef DABT_HANDLER
+#define DABT_HANDLER "hang"
+#endif
+#ifndef IRQ_HANDLER
+#define IRQ_HANDLER "hang"
+#endif
+#ifndef FIQ_HANDLER
+#define FIQ_HANDLER "hang"
+#endif
+
+/* The entry: first in the file, so that with -fno-toplevel-reorder it is
+ * the first code of a flash image, where at address 0 it is the vector
+ * table (VBAR points at it wherever it is). Each mode with a handler gets
+ * its own stack below the top of RAM's second megabyte, then main_ runs in
+ * Supervisor mode. */
 __attribute__((naked, noreturn)) void start(void)
 {
     __asm__ volatile("b 1f\n"
-                     "b .\n" /* undefined instruction */
-                     "b .\n" /* supervisor call */
-                     "b .\n" /* prefetch abort */
-                     "b .\n" /* data abort */
+                     "ldr pc, =" UNDEF_HANDLER "\n"
+                     "ldr pc, =" SVC_HANDLER "\n"
+                     "ldr pc, =" PABT_HANDLER "\n"
+                     "ldr pc, =" DABT_HANDLER "\n"
                      "b .\n"
-                     "b .\n" /* IRQ */
-                     "b .\n" /* FIQ */
-                     "1: ldr sp, =0x40200000\n"
+                     "ldr pc, =" IRQ_HANDLER "\n"
+                     "ldr pc, =" FIQ_HANDLER "\n"
+                     "1: adr r0, start\n"
+                     "mcr p15, 0, r0, c12, c0, 0\n" /* VBAR */
+                     "cps #0x12\n ldr sp, =0x401f0000\n" /* IRQ */
+                     "cps #0x17\n ldr sp, =0x401e0000\n" /* Abort */
+                     "cps #0x1b\n ldr sp, =0x401d0000\n" /* Undefined */
+                     "cps #0x13\n ldr sp, =0x40200000\n" /* Supervisor */
                      "bl main_\n"
-                     "b .\n");
+                     "hang: b hang\n"
+                     ".ltorg\n");
 }
 
 #define UART0 0x09000000u /* PL011 */
@@ -54,6 +83,14 @@ static inline void print(const char *s)
 static inline void print_hex(uint32_t v)
 {
     for (int k = 28; k >= 0; k -= 4) put("0123456789abcdef"[v >> k & 0xf]);
+}
+
+static inline void print_dec(uint32_t v)
+{
+    char buf[12], *p = buf + sizeof buf;
+    *--p = 0;
+    do *--p = (char)('0' + v % 10); while (v /= 10);
+    print(p);
 }
 
 /* Ends the run: status 0 (QEMU's virt has no such device: there the

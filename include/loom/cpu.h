@@ -29,6 +29,11 @@ typedef struct loom_arch {
     const char *const *irq_names; /* irq_lines names, e.g. "irq", "fiq" */
     unsigned out_lines;           /* output lines (timers a core has inside), at most 8 */
     const char *const *out_names;
+    /* The device tree (optional): the compatible of the timer whose
+     * interrupts are the output lines, in order; the PSCI conduit ("hvc"
+     * or "smc") when the CPU answers PSCI calls. */
+    const char *dt_timer;
+    const char *dt_psci_method;
     loom_err (*init)(loom_cpu *cpu, void *state, const char *model);
     void (*reset)(loom_cpu *cpu, void *state);
     /* Execute at most max instructions; set *done to the number retired. */

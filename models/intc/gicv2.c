@@ -768,9 +768,13 @@ static void gic_dt_irq(const loom_inst *inst, const char *port, unsigned index, 
         cells[1] = index;
         cells[2] = 4;
     } else {
+        /* A PPI: the CPUs whose same PPI something drives (bits 15:8). */
+        uint32_t mask = 0;
+        for (unsigned c = 0; c < 8; c++)
+            if (loom_inst_input_driver(inst, "ppi", c * 16 + index % 16)) mask |= 1u << c;
         cells[0] = 1;
         cells[1] = index % 16;
-        cells[2] = (1u << (index / 16)) << 8 | 4;
+        cells[2] = (mask ? mask : 1u << (index / 16)) << 8 | 4;
     }
 }
 

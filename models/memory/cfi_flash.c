@@ -40,6 +40,10 @@ typedef struct cfi {
     uint64_t size, sector;
     unsigned width, dwidth, ndev;
     bool shared;       /* data is the persisted file's mapping */
+    /* A byte per sector: 1 once its bytes are real. A sector nobody has
+     * touched is erased without having been written with 0xFF, so a board
+     * with big flash starts at once; NULL: every sector is real. */
+    uint8_t *filled;
     uint8_t mode;      /* enum mode */
     uint8_t pending;   /* a two-cycle command's first half (0x40, 0x20, 0x60, 0xE8), or 0 */
     uint32_t buffered; /* buffered program: bus writes still expected (after the count) */
@@ -97,6 +101,17 @@ static uint32_t device_read(const cfi *f, uint64_t dev_addr)
 
 static void take_dmi_back(cfi *f) { loom_region_invalidate_dmi(f->region, 0, f->size); }
 
+/* Make the sectors of [off, off + len) real: erased ones get their 0xFF. */
+static void touch(cfi *f, uint64_t off, uint64_t len)
+{
+    if (!f->filled || !len) return;
+    for (uint64_t k = off / f->sector; k <= (off + len - 1) / f->sector; k++) {
+        if (f->filled[k]) continue;
+        memset(f->data + k * f->sector, 0xFF, f->sector);
+        f->filled[k] = 1;
+    }
+}
+
 static void set_mode(cfi *f, enum mode m)
 {
     if (f->mode == READ_ARRAY && m != READ_ARRAY) take_dmi_back(f);
@@ -106,6 +121,7 @@ static void set_mode(cfi *f, enum mode m)
 /* Program bytes: cells go from 1 to 0 only. */
 static void program(cfi *f, uint64_t off, const uint8_t *p, uint32_t len)
 {
+    touch(f, off, len);
     for (uint32_t k = 0; k < len; k++) f->data[off + k] &= p[k];
     loom_region_notify_write(f->region, off, len);
 }
@@ -114,6 +130,7 @@ static void erase(cfi *f, uint64_t off)
 {
     uint64_t start = off - off % f->sector;
     memset(f->data + start, 0xFF, f->sector);
+    if (f->filled) f->filled[start / f->sector] = 1;
     loom_region_notify_write(f->region, start, f->sector);
 }
 
@@ -188,6 +205,7 @@ static void cfi_transport(void *opaque, loom_txn *txn)
     }
     txn->resp = LOOM_RESP_OK;
     if (loom_cmd_is_debug(txn->cmd)) {
+        touch(f, txn->addr, txn->len);
         /* Loaders and debuggers see and change the array itself. */
         if (loom_cmd_is_write(txn->cmd)) {
             memcpy(f->data + txn->addr, txn->data, txn->len);
@@ -203,6 +221,7 @@ static void cfi_transport(void *opaque, loom_txn *txn)
         return;
     }
     if (f->mode == READ_ARRAY) {
+        touch(f, txn->addr, txn->len);
         memcpy(txn->data, f->data + txn->addr, txn->len);
         return;
     }
@@ -219,8 +238,18 @@ static void cfi_transport(void *opaque, loom_txn *txn)
 static bool cfi_get_dmi(void *opaque, uint64_t offset, loom_dmi *dmi)
 {
     cfi *f = opaque;
-    if (f->mode != READ_ARRAY) return false;
-    *dmi = (loom_dmi){.host = f->data, .start = 0, .end = f->size - 1, .rights = LOOM_DMI_READ};
+    if (f->mode != READ_ARRAY || offset >= f->size) return false;
+    if (!f->filled) {
+        *dmi = (loom_dmi){.host = f->data, .start = 0, .end = f->size - 1, .rights = LOOM_DMI_READ};
+        return true;
+    }
+    /* A sector that is real (read or written before); the first read of
+     * one takes the transport, which makes it real. Commands written to
+     * sectors (the lock status of each, as U-Boot reads it) leave them be. */
+    uint64_t start = offset - offset % f->sector;
+    if (!f->filled[start / f->sector]) return false;
+    *dmi = (loom_dmi){.host = f->data + start, .start = start, .end = start + f->sector - 1,
+                      .rights = LOOM_DMI_READ};
     return true;
 }
 
@@ -282,6 +311,7 @@ static loom_err load_file(cfi *f, const char *path)
     if (fstat(fd, &st) != 0 || (uint64_t)st.st_size > f->size)
         e = loom_inst_error(f->inst, LOOM_E_CONFIG, "'%s' is larger than the flash (%llu bytes)", path,
                             (unsigned long long)f->size);
+    if (!e) touch(f, 0, (uint64_t)st.st_size);
     for (uint64_t done = 0; !e && done < (uint64_t)st.st_size;) {
         ssize_t n = read(fd, f->data + done, (size_t)((uint64_t)st.st_size - done));
         if (n <= 0) e = loom_inst_error(f->inst, LOOM_E_IO, "cannot read '%s'", path);
@@ -321,7 +351,8 @@ static loom_err cfi_init(loom_inst *inst, void *state)
         void *p = mmap(NULL, f->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (p == MAP_FAILED) return loom_inst_error(inst, LOOM_E_NOMEM, "cannot reserve %llu bytes", (unsigned long long)f->size);
         f->data = p;
-        memset(f->data, 0xFF, f->size); /* erased */
+        f->filled = calloc((size_t)(f->size / f->sector), 1); /* erased, lazily */
+        if (!f->filled) return LOOM_E_NOMEM;
         e = *file ? load_file(f, file) : LOOM_OK;
     }
     if (e) return e;
@@ -336,6 +367,8 @@ static void cfi_fini(void *state)
     if (f->shared) msync(f->data, f->size, MS_SYNC);
     munmap(f->data, f->size);
     f->data = NULL;
+    free(f->filled);
+    f->filled = NULL;
 }
 
 /* The contents are state: sectors that are not erased are saved. */
@@ -348,6 +381,7 @@ static void cfi_save(void *state, loom_buf *b)
     loom_buf_put_u32(b, f->buffered);
     loom_buf_put_u8(b, f->count_next);
     for (uint64_t off = 0; off < f->size; off += 4096) {
+        if (f->filled && !f->filled[off / f->sector]) continue; /* erased */
         const uint8_t *p = f->data + off;
         bool erased = p[0] == 0xFF && !memcmp(p, p + 1, 4095);
         if (erased) continue;
@@ -368,11 +402,13 @@ static loom_err cfi_restore(void *state, loom_buf *b)
     uint32_t buffered = loom_buf_get_u32(b);
     bool count_next = loom_buf_get_u8(b) != 0;
     if (b->bad || mode > READ_STATUS) return loom_inst_error(f->inst, LOOM_E_FORMAT, "saved state is damaged");
-    memset(f->data, 0xFF, f->size);
+    if (f->filled) memset(f->filled, 0, (size_t)(f->size / f->sector));
+    else memset(f->data, 0xFF, f->size);
     for (;;) {
         uint64_t off = loom_buf_get_u64(b);
         if (b->bad) return loom_inst_error(f->inst, LOOM_E_FORMAT, "saved state is truncated");
         if (off == UINT64_MAX) break;
+        if (off < f->size) touch(f, off, 4096);
         if (off >= f->size || off % 4096 || !loom_buf_get(b, f->data + off, 4096))
             return loom_inst_error(f->inst, LOOM_E_FORMAT, "saved contents do not fit the flash");
     }

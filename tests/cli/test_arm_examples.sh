@@ -44,6 +44,11 @@ for src in "$SRC"/examples/arm/*.c; do
     if grep -q "objcopy -O binary" "$src"; then
         base=0 fw=$TMP/$name.bin qemu_opt=-bios
     fi
+    # A program for the two-CPU board runs there (QEMU: -smp 2).
+    board=$BOARD smp=()
+    if grep -q "arm-virt-2cpu.yaml" "$src"; then
+        board=$SRC/yaml-platforms/arm-virt-2cpu.yaml smp=(-smp 2)
+    fi
     # A program that makes semihosting calls runs with them on (both).
     semi=() qsemi=()
     if grep -q -- "--semihosting" "$src"; then
@@ -62,7 +67,7 @@ for src in "$SRC"/examples/arm/*.c; do
     # land there.
     for jit in native interp; do
         checks=$((checks + 1))
-        (cd "$TMP" && timeout 60 "$LOOM" run "$BOARD" "${semi[@]}" --firmware "$fw" --jit=$jit --max-time 10s \
+        (cd "$TMP" && timeout 60 "$LOOM" run "$board" "${semi[@]}" --firmware "$fw" --jit=$jit --max-time 10s \
             >"$TMP/$name.$jit.out" 2>"$TMP/$name.$jit.err" </dev/null)
         status=$?
         [ "$status" -eq 0 ] || fail "$name ($jit): exit status $status: $(head -c 400 "$TMP/$name.$jit.err")"
@@ -73,7 +78,7 @@ for src in "$SRC"/examples/arm/*.c; do
         # without -semihosting), so the run goes on to its time limit, and
         # -d int shows the exception.
         checks=$((checks + 1))
-        (cd "$TMP" && timeout 60 "$LOOM" run "$BOARD" --firmware "$fw" --max-time 10ms -d int \
+        (cd "$TMP" && timeout 60 "$LOOM" run "$board" --firmware "$fw" --max-time 10ms -d int \
             >"$TMP/$name.off.out" 2>"$TMP/$name.off.err" </dev/null)
         status=$?
         [ "$status" -eq 124 ] && grep -q "supervisor call at" "$TMP/$name.off.err" ||
@@ -87,11 +92,11 @@ for src in "$SRC"/examples/arm/*.c; do
         # QEMU prints the semihosting console on its standard error (Loom on
         # its output); its own messages go there too, for the others.
         if [ ${#qsemi[@]} -gt 0 ]; then
-            (cd "$TMP" && timeout 5 qemu-system-arm -M virt -cpu cortex-a15 -nographic -nodefaults -serial stdio \
-                "${qsemi[@]}" $qemu_opt "$fw" >"$TMP/$name.qemu.out" 2>&1 </dev/null)
+            (cd "$TMP" && timeout 5 qemu-system-arm -M virt -cpu cortex-a15 "${smp[@]}" -nographic -nodefaults \
+                -serial stdio "${qsemi[@]}" $qemu_opt "$fw" >"$TMP/$name.qemu.out" 2>&1 </dev/null)
         else
-            (cd "$TMP" && timeout 5 qemu-system-arm -M virt -cpu cortex-a15 -nographic -nodefaults -serial stdio \
-                $qemu_opt "$fw" >"$TMP/$name.qemu.out" 2>/dev/null </dev/null)
+            (cd "$TMP" && timeout 5 qemu-system-arm -M virt -cpu cortex-a15 "${smp[@]}" -nographic -nodefaults \
+                -serial stdio $qemu_opt "$fw" >"$TMP/$name.qemu.out" 2>/dev/null </dev/null)
         fi
         if [ ! -s "$TMP/$name.qemu.out" ]; then
             fail "$name: qemu-system-arm printed nothing"

@@ -72,6 +72,32 @@ same /flash@0 bank-width x
 same /chosen stdout-path
 same / '#address-cells' x
 same / '#size-cells' x
+# The CPU, the firmware interface that starts CPUs, the CPU's timer.
+same /cpus '#address-cells' x
+same /cpus '#size-cells' x
+same /cpus/cpu@0 compatible
+same /cpus/cpu@0 device_type
+same /cpus/cpu@0 reg x
+for p in compatible method cpu_suspend cpu_off cpu_on migrate; do
+    same /psci $p
+done
+same /timer compatible
+same /timer interrupts x
+
+# The two-CPU board against QEMU's virt with -smp 2: both CPUs started
+# through PSCI, the timer's PPIs going to both.
+if ! qemu-system-arm -machine "virt,dumpdtb=$TMP/qemu.dtb" -smp 2 -nodefaults -nographic >"$TMP/qemu.log" 2>&1 ||
+   ! "$LOOM" describe "$SRC/yaml-platforms/arm-virt-2cpu.yaml" --dtb "$TMP/loom.dtb" 2>"$TMP/loom.err"; then
+    fail "two CPUs: cannot write the trees: $(tail -c 300 "$TMP/qemu.log") $(head -c 300 "$TMP/loom.err")"
+else
+    for c in 0 1; do
+        same /cpus/cpu@$c compatible
+        same /cpus/cpu@$c reg x
+        same /cpus/cpu@$c enable-method
+    done
+    same /timer interrupts x
+    same /intc@8000000 compatible
+fi
 
 # The clocks: QEMU's and Loom's both name a 24 MHz fixed clock.
 for t in qemu loom; do
