@@ -419,13 +419,14 @@ static ir_val cpsr_value(ir_block *b)
     return r;
 }
 
-/* MRS Rd, APSR (the CPSR as User mode sees it); in a privileged mode the
- * CPSR with its mode and masks, or (R = 1) the SPSR. */
+/* MRS Rd, APSR (Linux user mode: the CPSR as User mode sees it there); in
+ * system mode the CPSR with its mode and masks, or (R = 1, privileged) the
+ * SPSR. */
 static void a32_mrs(jit_tcx *t, const a32_insn *d)
 {
     if (d->rd == 15 || (d->b && !arm_priv(t))) { arm_gen_undef(t, d->pc); return; }
     if (d->b) set_reg(t->b, d->rd, flag(t->b, OFF(spsr)));
-    else set_reg(t->b, d->rd, arm_priv(t) ? arm_gen_cpsr_read(t) : cpsr_value(t->b));
+    else set_reg(t->b, d->rd, arm_system(t) ? arm_gen_cpsr_read(t) : cpsr_value(t->b));
 }
 
 /* MSR APSR_<fields>: mask bit 3 writes NZCVQ, bit 2 GE; the control and

@@ -372,10 +372,18 @@ static void t16_bkpt(jit_tcx *t, const t32_insn *d) { arm_gen_exception(t, d->pc
 /* NOP YIELD WFE WFI SEV (hint numbers 0..4; the rest are NOPs). */
 static void hint(jit_tcx *t, const t32_insn *d, unsigned h)
 {
-    if (h != 3) return;
+    if (h == 4) arm_gen_sev(t);
+    if (h != 2 && h != 3) return;
     sync_it(t, d);
-    ir_exit(t->b, IR_EXIT_HALT, d->pc + d->len);
-    t->end = true;
+    arm_gen_wait(t, h == 2, d->pc + d->len);
+}
+
+/* CPS (16-bit): im 1 disables, A I F in bits 2..0; a NOP in User mode. */
+static void t16_cps(jit_tcx *t, const t32_insn *d)
+{
+    if (!arm_priv(t)) return;
+    sync_it(t, d);
+    arm_gen_cps(t, bit(d->w, 4) ? 3 : 2, bits(d->w, 2, 0), false, 0, d->pc + 2);
 }
 
 static void t16_hint(jit_tcx *t, const t32_insn *d) { hint(t, d, bits(d->w, 7, 4)); }
@@ -696,11 +704,23 @@ static void t32_bcond(jit_tcx *t, const t32_insn *d)
     t->end = true;
 }
 
-/* MSR APSR_<nzcvq,g>, Rn: mask = 11:10. */
+/* MSR APSR_<nzcvq,g>, Rn: mask = 11:10; in a privileged mode the mask is
+ * 11:8 (flags, status, extension, control) and R = 1 writes the SPSR. */
 static void t32_msr(jit_tcx *t, const t32_insn *d)
 {
     ir_block *b = t->b;
     unsigned rn = bits(d->w, 19, 16), mask = bits(d->w, 11, 10);
+    if (arm_priv(t) && rn != 15 && bits(d->w, 11, 8)) {
+        if (bit(d->w, 20)) {
+            arm_gen_msr_spsr(t, reg(t, d, rn), bits(d->w, 11, 8));
+            return;
+        }
+        if (bits(d->w, 9, 8)) {
+            sync_it(t, d);
+            arm_gen_msr_cpsr(t, reg(t, d, rn), bits(d->w, 11, 8), d->pc + 4);
+            return;
+        }
+    }
     if (bit(d->w, 20) || rn == 15 || mask == 0) { t32_undef(t, d); return; } /* R = 1: SPSR */
     ir_val v = reg(t, d, rn);
     if (mask & 2) {
@@ -718,8 +738,45 @@ static void t32_mrs(jit_tcx *t, const t32_insn *d)
 
 static void t32_hint(jit_tcx *t, const t32_insn *d)
 {
-    if (bits(d->w, 10, 8)) { t32_undef(t, d); return; } /* CPS and friends */
+    if (bits(d->w, 10, 8)) {
+        /* CPS.W: imod 10:9, M 8, A I F 7:5, mode 4:0; a NOP in User mode. */
+        if (!arm_priv(t)) return;
+        sync_it(t, d);
+        arm_gen_cps(t, bits(d->w, 10, 9), bits(d->w, 7, 5), bit(d->w, 8), bits(d->w, 4, 0), d->pc + 4);
+        return;
+    }
     hint(t, d, bits(d->w, 7, 0));
+}
+
+/* SUBS PC, LR, #imm8 (ERET is #0): an exception return, privileged only. */
+static void t32_subs_pc_lr(jit_tcx *t, const t32_insn *d)
+{
+    if (!arm_priv(t)) { t32_undef(t, d); return; }
+    arm_gen_eret(t, ir_sub(t->b, ir_get(t->b, IR_I32, ARM_REG(14)), k32(t->b, bits(d->w, 7, 0))), d->pc);
+}
+
+/* HVC and SMC: PSCI (system mode). */
+static void t32_hvc(jit_tcx *t, const t32_insn *d)
+{
+    sync_it(t, d);
+    arm_gen_hvc(t, d->pc, d->pc + 4);
+}
+
+static void t32_ldm_stm(jit_tcx *t, const t32_insn *d);
+
+/* RFE and SRS: the A32 operations (DB: P = 1, U = 0; IA: P = 0, U = 1). */
+static void t32_rfe_srs(jit_tcx *t, const t32_insn *d)
+{
+    if (bits(d->w, 24, 23) == 1 || bits(d->w, 24, 23) == 2) { /* LDM/STM with {lr, pc} */
+        t32_ldm_stm(t, d);
+        return;
+    }
+    bool ia = bits(d->w, 24, 23) == 3, wb = bit(d->w, 21);
+    uint32_t pu = ia ? 1u << 23 : 1u << 24;
+    if (bit(d->w, 20)) /* RFE */
+        as_a32(t, d, 0xf8100a00u | pu | (uint32_t)wb << 21 | bits(d->w, 19, 16) << 16);
+    else               /* SRS */
+        as_a32(t, d, 0xf84d0500u | pu | (uint32_t)wb << 21 | bits(d->w, 4, 0));
 }
 
 /* CLREX DSB DMB ISB: op = 7:4. */
@@ -907,7 +964,7 @@ static const t32_row t16_table[] = {
     INST16(t16_extend,     "SXTH/SXTB/UXTH/UXTB",    "10110010oommmddd"),
     INST16(t16_push,       "PUSH",                   "1011010Mrrrrrrrr"),
     INST16(t16_setend,     "SETEND",                 "101101100101Exxx"),
-    INST16(t32_undef,      "CPS (privileged)",       "10110110011xxxxx"),
+    INST16(t16_cps,        "CPS",                    "10110110011i0aif"),
     INST16(t16_rev,        "REV/REV16/REVSH",        "10111010oommmddd"),
     INST16(t16_pop,        "POP",                    "1011110Prrrrrrrr"),
     INST16(t16_bkpt,       "BKPT",                   "10111110iiiiiiii"),
@@ -928,6 +985,8 @@ static const t32_row t32_table[] = {
     INST32(t32_strex_bhd,  "STREXB/H/D",        "111010001100nnnnttttTTTT01ssdddd"),
     INST32(t32_ldrex_bhd,  "LDREXB/H/D",        "111010001101nnnnttttTTTT01ss1111"),
     INST32(t32_ldst_dual,  "LDRD/STRD",         "1110100PU1WLnnnnttttTTTTiiiiiiii"),
+    INST32(t32_rfe_srs,    "RFEDB/RFEIA",       "1110100xx0W1nnnn1100000000000000"),
+    INST32(t32_rfe_srs,    "SRSDB/SRSIA",       "1110100xx0W0110111000000000mmmmm"),
     INST32(t32_ldm_stm,    "LDM/STM/PUSH/POP",  "1110100oo0WLnnnnrrrrrrrrrrrrrrrr"),
     /* Data processing, shifted register. */
     INST32(t32_pkh,        "PKHBT/PKHTB",       "111010101100nnnn0iiiddddiit0mmmm"),
@@ -939,6 +998,9 @@ static const t32_row t32_table[] = {
     INST32(t32_hint,       "hints",             "111100111010xxxx10x0xoooiiiiiiii"),
     INST32(t32_misc_ctl,   "CLREX/DSB/DMB/ISB", "111100111011xxxx10x0xxxxooooxxxx"),
     INST32(t32_mrs,        "MRS",               "11110011111Rxxxx10x0ddddxxxxxxxx"),
+    INST32(t32_subs_pc_lr, "SUBS PC, LR",       "111100111101111010001111iiiiiiii"),
+    INST32(t32_hvc,        "HVC",               "111101111110iiii1000iiiiiiiiiiii"),
+    INST32(t32_hvc,        "SMC",               "111101111111iiii1000000000000000"),
     INST32(t32_undef,      "BXJ/ERET/SMC/UDF",  "11110x111xxxxxxx10x0xxxxxxxxxxxx"),
     INST32(t32_bcond,      "B<c>.W",            "11110Scccciiiiii10J0Jiiiiiiiiiii"),
     INST32(t32_b,          "B.W",               "11110Siiiiiiiiii10J1Jiiiiiiiiiii"),

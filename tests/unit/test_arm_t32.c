@@ -599,7 +599,6 @@ static void test_t32_svc_undef_bkpt(void **st)
     static const char *const undef[] = {
         " udf #1\n",
         " udf.w #2\n",
-        " .inst.n 0xb662\n",      /* CPSIE i: not in User mode */
         " .inst.w 0xf3ff8000\n",  /* MRS r0, SPSR */
         " .inst.w 0xe9100000\n",  /* LDMDB r0, {}: no registers */
     };
@@ -626,6 +625,17 @@ static void test_t32_svc_undef_bkpt(void **st)
     assert_int_equal(rig_run_to_vector(r, vbar), 0x0c);
     assert_int_equal(r->s->r[14], r->code + 2 + 4);
     assert_int_equal(r->s->thumb, 0); /* handlers run in ARM state (SCTLR.TE = 0) */
+    rig_free(r);
+    /* CPS in User mode is a NOP (as qemu-arm has it); in Supervisor mode it
+     * unmasks, and an MRS sees the mode and masks. */
+    r = rig_new();
+    run_asm(r, " cpsid i\n mrs r1, cpsr\n movs r0, #5\n");
+    assert_int_equal(r->s->r[0], 5);
+    assert_int_equal(r->s->r[1] & 0x1ff, 0x010);
+    arm_cpsr_set(r->s, 0x1d3, 0x1ff);
+    run_asm(r, " cpsie if\n mrs r1, cpsr\n cpsid a\n mrs r2, cpsr\n");
+    assert_int_equal(r->s->r[1] & 0x1ff, 0x113);
+    assert_int_equal(r->s->r[2] & 0x1ff, 0x113);
     rig_free(r);
 }
 
