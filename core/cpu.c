@@ -158,6 +158,7 @@ loom_err loom_cpu_new(loom_sim *sim, const char *arch_name, const char *model, l
         return e;
     }
     if (arch->reset) arch->reset(cpu, cpu->state);
+    if (!ptrvec_push(&sim->cpus, cpu)) return LOOM_E_NOMEM;
     e = loom_sim_add_runner(sim, cpu->name, &cpu_runner, cpu);
     if (e) return e;
     *out = cpu;
@@ -225,6 +226,32 @@ loom_sim *loom_cpu_sim(const loom_cpu *cpu) { return cpu->sim; }
 uint64_t loom_cpu_insns(const loom_cpu *cpu) { return cpu->insns; }
 loom_time loom_cpu_period(const loom_cpu *cpu) { return cpu->period; }
 uint32_t loom_cpu_id(const loom_cpu *cpu) { return cpu->id; }
+size_t loom_sim_cpu_count(const loom_sim *sim) { return sim->cpus.n; }
+loom_cpu *loom_sim_cpu_at(const loom_sim *sim, size_t i) { return i < sim->cpus.n ? sim->cpus.v[i] : NULL; }
+
+loom_err loom_cpu_debug_insert(loom_cpu *cpu, unsigned type, uint64_t addr, uint64_t len)
+{
+    if (!cpu->arch->debug_insert) return LOOM_E_UNSUPPORTED;
+    return cpu->arch->debug_insert(cpu, cpu->state, type, addr, len);
+}
+
+loom_err loom_cpu_debug_remove(loom_cpu *cpu, unsigned type, uint64_t addr, uint64_t len)
+{
+    if (!cpu->arch->debug_remove) return LOOM_E_UNSUPPORTED;
+    return cpu->arch->debug_remove(cpu, cpu->state, type, addr, len);
+}
+
+unsigned loom_cpu_debug_stopped(loom_cpu *cpu, uint64_t *addr)
+{
+    return cpu->arch->debug_stopped ? cpu->arch->debug_stopped(cpu, cpu->state, addr) : 0;
+}
+
+bool loom_cpu_mem_debug(loom_cpu *cpu, uint64_t vaddr, void *buf, unsigned len, bool write)
+{
+    if (cpu->arch->mem_debug) return cpu->arch->mem_debug(cpu, cpu->state, vaddr, buf, len, write);
+    /* No MMU hook: virtual is physical. */
+    return !(write ? loom_bus_debug_write(cpu->bus, vaddr, buf, len) : loom_bus_debug_read(cpu->bus, vaddr, buf, len));
+}
 loom_time loom_cpu_local_time(const loom_cpu *cpu) { return cpu->local; }
 void loom_cpu_set_halted(loom_cpu *cpu, bool halted) { cpu->halted = halted; }
 bool loom_cpu_halted(const loom_cpu *cpu) { return cpu->halted; }

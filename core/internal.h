@@ -85,6 +85,7 @@ struct loom_sim {
 
     ptrvec model_types; /* the simulation's own registered types */
     ptrvec arch_types;
+    ptrvec cpus;        /* every loom_cpu, in creation order */
     ptrvec insts;
 
     struct assoc { const void *key; void *data; } *assoc;

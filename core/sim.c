@@ -46,6 +46,7 @@ void loom_sim_free(loom_sim *sim)
     ptrvec_free(&sim->irqs);
     ptrvec_free(&sim->model_types);
     ptrvec_free(&sim->arch_types);
+    ptrvec_free(&sim->cpus);
     free(sim->error);
     free(sim);
 }

@@ -43,7 +43,45 @@ struct jit_engine {
     ir_block scratch;
     jit_stats stats;
     x86_cache *x86;
+    uint64_t *bps;  /* breakpoints (jit_break_insert) */
+    size_t nbp;
 };
+
+static bool break_at(const jit_engine *e, uint64_t pc)
+{
+    for (size_t i = 0; i < e->nbp; i++)
+        if (e->bps[i] == pc) return true;
+    return false;
+}
+
+loom_err jit_break_insert(jit_engine *e, uint64_t pc)
+{
+    if (break_at(e, pc)) return LOOM_OK;
+    uint64_t *v = realloc(e->bps, (e->nbp + 1) * sizeof *v);
+    if (!v) return LOOM_E_NOMEM;
+    e->bps = v;
+    e->bps[e->nbp++] = pc;
+    jit_engine_flush(e); /* blocks must end before it, chains must go */
+    return LOOM_OK;
+}
+
+loom_err jit_break_remove(jit_engine *e, uint64_t pc)
+{
+    for (size_t i = 0; i < e->nbp; i++)
+        if (e->bps[i] == pc) {
+            e->bps[i] = e->bps[--e->nbp];
+            jit_engine_flush(e);
+            return LOOM_OK;
+        }
+    return LOOM_E_NOTFOUND;
+}
+
+void jit_break_remove_all(jit_engine *e)
+{
+    if (!e->nbp) return;
+    e->nbp = 0;
+    jit_engine_flush(e);
+}
 
 static uint32_t hash_key(uint64_t pc, uint64_t flags)
 {
@@ -149,6 +187,7 @@ void jit_engine_free(jit_engine *e)
     if (!e) return;
     flush_now(e);
     if (e->perf_map) fclose(e->perf_map);
+    free(e->bps);
     free(e->zombies);
     free(e->by_code);
     free(e->cpus);
@@ -426,7 +465,7 @@ bool jit_branch_forward(jit_tcx *t, ir_val cond, uint64_t target)
 {
     const jit_guest *g = t->cpu->guest;
     uint64_t pm = ~((1ull << g->page_bits) - 1);
-    if (t->cpu->eng->no_fwd || t->b->failed || target <= t->pc || target - t->pc > JIT_FWD_REACH ||
+    if (t->cpu->eng->no_fwd || t->cpu->eng->nbp || t->b->failed || target <= t->pc || target - t->pc > JIT_FWD_REACH ||
         (target & pm) != (t->start_pc & pm) || t->nfbr == JIT_FWD_BRANCHES || t->ninsns + 1 >= t->max_insns)
         return false;
     if (!cond) {
@@ -478,6 +517,10 @@ static jit_block *translate_block(jit_cpu *c, uint64_t pc, uint64_t flags, uint3
     uint64_t pm = ~((1ull << g->page_bits) - 1);
     for (;;) {
         t.end = false;
+        if (t.ninsns && e->nbp && break_at(e, t.pc)) {
+            ir_goto(b, t.pc); /* the run loop stops there */
+            break;
+        }
         if (t.nfwd) place_targets(&t, false);
         g->translate(&t);
         if (t.fetch_fault) {
@@ -581,7 +624,7 @@ static jit_block *find(jit_cpu *c, uint64_t pc, uint64_t flags, uint32_t cap)
     bool have_page = jit_code_page(c, pc, &page);
     for (jit_block *tb = e->table[hash_key(pc, flags)]; tb; tb = tb->hash_next) {
         if (tb->pc == pc && tb->flags == flags && tb->cap == cap && have_page && tb->page[0] == page) {
-            if (!cap) c->jump_cache[jc_index(pc)] = tb;
+            if (!cap && !e->nbp) c->jump_cache[jc_index(pc)] = tb;
             return tb;
         }
     }
@@ -595,7 +638,8 @@ static jit_block *find(jit_cpu *c, uint64_t pc, uint64_t flags, uint32_t cap)
  * either goes. */
 static void chain(jit_engine *e, jit_block *from, unsigned slot, jit_block *to)
 {
-    if (e->no_chain || !from || from->invalid || to->invalid || !to->code || to->cap || !from->goto_field[slot] ||
+    if (e->no_chain || e->nbp || !from || from->invalid || to->invalid || !to->code || to->cap ||
+        !from->goto_field[slot] ||
         from->out[slot] || from->page[0] != to->page[0] ||
         ((from->pc ^ to->pc) >> e->g->page_bits) != 0)
         return;
@@ -747,6 +791,14 @@ loom_cpu_exit jit_exec(jit_cpu *c, uint64_t max, uint64_t *done)
         if (c->interrupt_pending && g->interrupt) g->interrupt(c);
         uint64_t pc, flags;
         g->block_key(c, &pc, &flags);
+        if (e->nbp && break_at(e, pc) && !(c->bp_skip && c->bp_pc == pc)) {
+            c->bp_hit = c->bp_skip = true;
+            c->bp_pc = pc;
+            c->last_exit = IR_EXIT_BREAKPOINT;
+            why = LOOM_CPU_BREAKPOINT;
+            break;
+        }
+        c->bp_skip = false;
         jit_block *tb = find(c, pc, flags, 0);
         jit_fault fault = {0};
         if (!tb) tb = translate(c, pc, flags, 0, &fault);
@@ -814,6 +866,7 @@ loom_cpu_exit jit_exec(jit_cpu *c, uint64_t max, uint64_t *done)
         c->smc_hit = false;
         if (c->watch_stop) {
             c->watch_stop = false;
+            c->watch_hit = true;
             c->watch_step = true;
             c->last_exit = IR_EXIT_BREAKPOINT;
             why = LOOM_CPU_BREAKPOINT;

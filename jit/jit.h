@@ -169,6 +169,12 @@ struct jit_cpu {
     bool watch_ignore;       /* stepping over it now */
     uint64_t watch_addr;     /* the hit: the access's address and kind */
     jit_access watch_access;
+    unsigned watch_kinds;    /* and the kinds of the watchpoint it hit */
+    bool watch_hit;          /* a watchpoint stop nobody has asked about yet */
+    /* Breakpoints (jit_break_insert): this CPU stopped at one, at bp_pc;
+     * its next run starts there and runs that instruction (bp_skip). */
+    bool bp_hit, bp_skip;
+    uint64_t bp_pc;
 };
 
 /* Watchpoints by virtual address (system mode): a data access by this CPU
@@ -183,6 +189,20 @@ loom_err jit_watch_insert(jit_cpu *c, uint64_t addr, uint64_t len, unsigned kind
 /* Remove the watchpoint inserted with these arguments: LOOM_E_NOTFOUND
  * when there is none. */
 loom_err jit_watch_remove(jit_cpu *c, uint64_t addr, uint64_t len, unsigned kinds);
+void jit_watch_remove_all(jit_cpu *c);
+
+/* Breakpoints by virtual pc, for every CPU of the engine (system mode): a
+ * CPU about to run the instruction at pc stops before it, with
+ * LOOM_CPU_BREAKPOINT and bp_hit; its next jit_exec from there runs the
+ * instruction. While any is set, blocks end before breakpoints and are
+ * neither chained nor found inline, so every block start passes the run
+ * loop. */
+loom_err jit_break_insert(jit_engine *e, uint64_t pc);
+loom_err jit_break_remove(jit_engine *e, uint64_t pc); /* LOOM_E_NOTFOUND if none */
+void jit_break_remove_all(jit_engine *e);
+/* Write guest memory by virtual address for a debugger (no device side
+ * effects; translated code over it goes); false if some byte is not mapped. */
+bool jit_debug_write(jit_cpu *c, uint64_t vaddr, const void *buf, unsigned len);
 
 #define JIT_JUMP_CACHE_BITS 10
 

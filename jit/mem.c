@@ -79,6 +79,13 @@ loom_err jit_watch_remove(jit_cpu *c, uint64_t addr, uint64_t len, unsigned kind
     return LOOM_E_NOTFOUND;
 }
 
+void jit_watch_remove_all(jit_cpu *c)
+{
+    if (!c->nwatch) return;
+    c->nwatch = 0;
+    jit_tlb_flush(c);
+}
+
 void jit_watch_free(jit_cpu *c)
 {
     free(c->watch);
@@ -87,15 +94,23 @@ void jit_watch_free(jit_cpu *c)
 }
 
 /* Does [addr, addr + len) of access kind acc (or any kind: acc < 0) touch a
- * watchpoint? */
-static bool watched(const jit_cpu *c, uint64_t addr, uint64_t len, int acc)
+ * watchpoint? The kinds of the one it touches go to *kinds. */
+static bool watched_kinds(const jit_cpu *c, uint64_t addr, uint64_t len, int acc, unsigned *kinds)
 {
     for (unsigned i = 0; i < c->nwatch; i++) {
         const jit_watch *w = &c->watch[i];
         if (acc >= 0 && !(w->kinds & (1u << acc))) continue;
-        if (w->addr <= addr + len - 1 && addr <= w->addr + w->len - 1) return true;
+        if (w->addr <= addr + len - 1 && addr <= w->addr + w->len - 1) {
+            if (kinds) *kinds = w->kinds;
+            return true;
+        }
     }
     return false;
+}
+
+static bool watched(const jit_cpu *c, uint64_t addr, uint64_t len, int acc)
+{
+    return watched_kinds(c, addr, len, acc, NULL);
 }
 
 /* Fill the entry for vaddr; false with *f on a translation fault. */
@@ -212,7 +227,8 @@ static bool access_bytes(jit_cpu *c, uint64_t addr, uint8_t *buf, unsigned size,
     uint64_t tag;
     jit_tlb_entry *e = lookup(c, addr, acc, mmu, f, &tag);
     if (!e) return false;
-    if ((tag & JIT_TLB_WATCH) && acc != JIT_FETCH && !c->watch_ignore && watched(c, addr, size, (int)acc)) {
+    if ((tag & JIT_TLB_WATCH) && acc != JIT_FETCH && !c->watch_ignore &&
+        watched_kinds(c, addr, size, (int)acc, &c->watch_kinds)) {
         f->kind = JIT_FAULT_WATCH;
         return false;
     }
@@ -298,22 +314,64 @@ bool jit_code_page(jit_cpu *c, uint64_t pc, uint64_t *page)
     return true;
 }
 
+/* The physical address of vaddr for a debugger: the guest's own walk, as a
+ * read and else as a fetch, with the fetch MMU index (the current mode's);
+ * the TLB is left alone. */
+static bool debug_paddr(jit_cpu *c, uint64_t vaddr, uint64_t *pa)
+{
+    const jit_guest *g = c->guest;
+    unsigned prot;
+    jit_fault f = {0};
+    uint64_t p = vaddr;
+    if (!g->tlb_fill || g->tlb_fill(c, vaddr, JIT_READ, c->fetch_mmu, &p, &prot, &f)) {
+        *pa = p;
+        return true;
+    }
+    p = vaddr;
+    if (g->tlb_fill(c, vaddr, JIT_FETCH, c->fetch_mmu, &p, &prot, &f)) {
+        *pa = p;
+        return true;
+    }
+    return false;
+}
+
+static bool user_debug_ok(const jit_cpu *c, uint64_t vaddr, unsigned len)
+{
+    unsigned pb = c->guest->page_bits;
+    if (c->user_prot && len)
+        for (uint64_t p = vaddr >> pb; p <= (vaddr + len - 1) >> pb; p++)
+            if (p >= c->code_pages_len || !(c->user_prot[p] & (JIT_PAGE_READ | JIT_PAGE_EXEC))) return false;
+    return true;
+}
+
 bool jit_debug_read(jit_cpu *c, uint64_t vaddr, void *buf, unsigned len)
 {
     if (c->user_mode) {
-        unsigned pb = c->guest->page_bits;
-        if (c->user_prot && len)
-            for (uint64_t p = vaddr >> pb; p <= (vaddr + len - 1) >> pb; p++)
-                if (p >= c->code_pages_len || !(c->user_prot[p] & (JIT_PAGE_READ | JIT_PAGE_EXEC))) return false;
+        if (!user_debug_ok(c, vaddr, len)) return false;
         memcpy(buf, c->guest_base + vaddr, len);
         return true;
     }
     uint8_t *p = buf;
     for (unsigned k = 0; k < len; k++) {
-        uint64_t page;
-        if (!jit_code_page(c, vaddr + k, &page)) return false;
-        uint64_t pa = page | ((vaddr + k) & ~page_mask(c));
-        if (loom_bus_debug_read(c->bus, pa, p + k, 1)) return false;
+        uint64_t pa;
+        if (!debug_paddr(c, vaddr + k, &pa) || loom_bus_debug_read(c->bus, pa, p + k, 1)) return false;
+    }
+    return true;
+}
+
+bool jit_debug_write(jit_cpu *c, uint64_t vaddr, const void *buf, unsigned len)
+{
+    if (c->user_mode) {
+        if (!user_debug_ok(c, vaddr, len)) return false;
+        memcpy(c->guest_base + vaddr, buf, len);
+        if (len) jit_invalidate(c->eng, vaddr, vaddr + len - 1);
+        return true;
+    }
+    const uint8_t *p = buf;
+    for (unsigned k = 0; k < len; k++) {
+        uint64_t pa;
+        /* The bus tells the engine about the write: code there goes. */
+        if (!debug_paddr(c, vaddr + k, &pa) || loom_bus_debug_write(c->bus, pa, p + k, 1)) return false;
     }
     return true;
 }

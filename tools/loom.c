@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gdbstub.h"
+#include "qmp.h"
 #include "loom/loom.h"
 #include "user.h"
 
@@ -46,6 +48,12 @@ static const char usage_text[] =
     "  --jit=native|interp  the JIT back end: x86-64 code (default) or the IR interpreter\n"
     "  --semihosting        let the guest make semihosting calls (console, host files,\n"
     "                       exit), as the board's semihosting: true does\n"
+    "  --gdb tcp::PORT      serve GDB's remote protocol (tcp:HOST:PORT for another\n"
+    "                       address than 127.0.0.1); -s is --gdb tcp::1234\n"
+    "  -S                   do not start the CPUs: wait for the debugger (or QMP's cont)\n"
+    "  --qmp unix:PATH|tcp:[HOST]:PORT   serve QEMU's machine protocol (QMP) there\n"
+    "  --preconfig          with --qmp: wait before building the board, for\n"
+    "                       property settings and x-exit-preconfig\n"
     "\n"
     "  --help, --version\n"
     "\n"
@@ -88,6 +96,10 @@ typedef struct args {
     loom_jit_choice jit;
     const char *dtb; /* describe --dtb FILE */
     bool semihosting;
+    const char *gdb;  /* --gdb SPEC */
+    bool wait;        /* -S */
+    const char *qmp;  /* --qmp SPEC */
+    bool preconfig;
 } args;
 
 static int parse_args(int argc, char **argv, bool run, args *a)
@@ -136,6 +148,18 @@ static int parse_args(int argc, char **argv, bool run, args *a)
         } else if (!run && !strcmp(s, "--dtb")) {
             NEEDS_VALUE();
             a->dtb = val;
+        } else if (run && !strcmp(s, "--gdb")) {
+            NEEDS_VALUE();
+            a->gdb = val;
+        } else if (run && !strcmp(s, "-s")) {
+            a->gdb = "tcp::1234";
+        } else if (run && !strcmp(s, "-S")) {
+            a->wait = true;
+        } else if (run && (!strcmp(s, "--qmp") || !strcmp(s, "-qmp"))) {
+            NEEDS_VALUE();
+            a->qmp = val;
+        } else if (run && (!strcmp(s, "--preconfig") || !strcmp(s, "-preconfig"))) {
+            a->preconfig = true;
         } else if (run && !strcmp(s, "--semihosting")) {
             a->semihosting = true;
         } else if (run && !strcmp(s, "-q")) {
@@ -154,14 +178,19 @@ static int parse_args(int argc, char **argv, bool run, args *a)
 #undef NEEDS_VALUE
     }
     if (!a->board) return usage_error("%s", "which board? give a BOARD.yaml file");
+    if (a->wait && !a->gdb && !a->qmp)
+        return usage_error("%s", "-S waits for a debugger or a monitor: give --gdb tcp::PORT (or -s) or --qmp too");
+    if (a->preconfig && !a->qmp) return usage_error("%s", "--preconfig waits for QMP commands: give --qmp too");
     return 0;
 }
 
 static loom_sim *running_sim; /* for the Ctrl-C handler only */
+static volatile sig_atomic_t got_sigint;
 
 static void on_sigint(int sig)
 {
     (void)sig;
+    got_sigint = 1;
     if (running_sim) loom_sim_request_stop(running_sim, LOOM_STOP_REQUEST, EXIT_INTERRUPT);
 }
 
@@ -197,11 +226,39 @@ static int cmd_run(int argc, char **argv)
     args a;
     int rc = parse_args(argc, argv, true, &a);
     if (rc) { free(a.overrides); return rc; }
-    loom_sim *sim;
+    loom_sim *sim = NULL;
     loom_platform *plat;
     FILE *logf = NULL;
+    loom_qmp *qmp = NULL;
+    if (a.qmp) {
+        char err[300];
+        if (loom_qmp_open(a.qmp, &qmp, err, sizeof err)) {
+            fprintf(stderr, "loom: --qmp: %s\n", err);
+            rc = EXIT_USAGE;
+            goto out_args;
+        }
+        if (a.preconfig) {
+            /* No machine yet: configuration commands only, until
+             * x-exit-preconfig (or quit). */
+            loom_qmp_set_phase(qmp, LOOM_QMP_PRECONFIG);
+            while (!loom_qmp_take_exit_preconfig(qmp) && !loom_qmp_quit_requested(qmp)) loom_qmp_poll(qmp, 200);
+            if (loom_qmp_quit_requested(qmp)) goto out_args;
+            size_t n = loom_qmp_override_count(qmp);
+            loom_override *ov = realloc(a.overrides, (a.noverrides + n + 1) * sizeof *ov);
+            if (!ov) {
+                rc = EXIT_INTERNAL;
+                goto out_args;
+            }
+            a.overrides = ov;
+            for (size_t i = 0; i < n; i++)
+                a.overrides[a.noverrides++] = (loom_override){.text = loom_qmp_override(qmp, i)};
+        }
+    }
     rc = build(&a, &sim, &plat);
-    if (rc) goto out_args;
+    if (rc) {
+        if (qmp && a.preconfig) loom_qmp_preconfig_done(qmp, "the board cannot be built (see loom's standard error)");
+        goto out_args;
+    }
     if (a.semihosting) loom_sim_set_semihosting(sim, true);
     if (a.log_list) {
         unsigned mask;
@@ -227,9 +284,57 @@ static int cmd_run(int argc, char **argv)
     struct sigaction sa = {0};
     sa.sa_handler = on_sigint;
     sigaction(SIGINT, &sa, NULL);
-    loom_stop_reason why = loom_sim_run(sim, a.max_time);
+    loom_stop_reason why;
+    if (qmp) {
+        if (loom_qmp_attach(qmp, sim)) {
+            rc = EXIT_INTERNAL;
+            goto out;
+        }
+        loom_qmp_set_phase(qmp, a.wait ? LOOM_QMP_PRELAUNCH : LOOM_QMP_RUNNING);
+        if (!a.wait && a.preconfig) loom_qmp_event(qmp, "RESUME", NULL);
+        if (a.preconfig) loom_qmp_preconfig_done(qmp, NULL);
+    }
+    if (qmp && !a.gdb) {
+        /* Stopped (-S, stop) until cont; quit ends the run. */
+        for (;;) {
+            why = LOOM_STOP_REQUEST;
+            if (loom_qmp_quit_requested(qmp)) break;
+            loom_qmp_phase phase = loom_qmp_phase_of(qmp);
+            if (phase == LOOM_QMP_PRELAUNCH || phase == LOOM_QMP_PAUSED) {
+                loom_qmp_poll(qmp, 200);
+                loom_qmp_take_cont(qmp);
+                if (got_sigint) break; /* Ctrl-C while stopped */
+                continue;
+            }
+            why = loom_sim_run(sim, a.max_time);
+            if (why == LOOM_STOP_REQUEST && (loom_qmp_take_stop(qmp) || loom_qmp_quit_requested(qmp))) continue;
+            break;
+        }
+        if (loom_qmp_quit_requested(qmp)) rc = 0;
+        else if (why != LOOM_STOP_REQUEST) {
+            loom_qmp_set_phase(qmp, LOOM_QMP_SHUTDOWN);
+            loom_qmp_event(qmp, "SHUTDOWN", "{\"guest\": true, \"reason\": \"guest-shutdown\"}");
+        }
+    } else if (a.gdb) {
+        loom_gdb *gdb;
+        if (loom_gdb_open(sim, a.gdb, &gdb)) {
+            fprintf(stderr, "loom: %s\n", loom_sim_last_error(sim));
+            rc = EXIT_USAGE;
+            running_sim = NULL;
+            signal(SIGINT, SIG_DFL);
+            goto out;
+        }
+        why = loom_gdb_run(gdb, a.max_time, a.wait);
+        loom_gdb_close(gdb);
+    } else {
+        why = loom_sim_run(sim, a.max_time);
+    }
     running_sim = NULL;
     signal(SIGINT, SIG_DFL);
+    if (qmp && loom_qmp_quit_requested(qmp)) {
+        rc = 0; /* as QEMU: quit is a clean end */
+        goto out;
+    }
 
     loom_time now = loom_sim_now(sim);
     switch (why) {
@@ -269,6 +374,7 @@ out:
     loom_sim_free(sim);
     if (logf) fclose(logf);
 out_args:
+    loom_qmp_close(qmp);
     free(a.overrides);
     return rc;
 }

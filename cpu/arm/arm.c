@@ -394,6 +394,81 @@ loom_err arm_user_init(loom_cpu *cpu, uint8_t *guest_base, uint64_t guest_size)
     return err;
 }
 
+/* ---- Debugging ---------------------------------------------------------------- */
+
+/* GDB's ARM core feature: r0-r15 and cpsr (register 25, as GDB numbers it
+ * without a description), which is what the 'g' packet carries. */
+static const char arm_gdb_xml[] =
+    "<?xml version=\"1.0\"?>\n<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n"
+    "<target version=\"1.0\">\n<architecture>arm</architecture>\n"
+    "<feature name=\"org.gnu.gdb.arm.core\">\n"
+    "<reg name=\"r0\" bitsize=\"32\" regnum=\"0\"/><reg name=\"r1\" bitsize=\"32\"/>"
+    "<reg name=\"r2\" bitsize=\"32\"/><reg name=\"r3\" bitsize=\"32\"/><reg name=\"r4\" bitsize=\"32\"/>"
+    "<reg name=\"r5\" bitsize=\"32\"/><reg name=\"r6\" bitsize=\"32\"/><reg name=\"r7\" bitsize=\"32\"/>"
+    "<reg name=\"r8\" bitsize=\"32\"/><reg name=\"r9\" bitsize=\"32\"/><reg name=\"r10\" bitsize=\"32\"/>"
+    "<reg name=\"r11\" bitsize=\"32\"/><reg name=\"r12\" bitsize=\"32\"/>"
+    "<reg name=\"sp\" bitsize=\"32\" type=\"data_ptr\"/><reg name=\"lr\" bitsize=\"32\"/>"
+    "<reg name=\"pc\" bitsize=\"32\" type=\"code_ptr\"/>\n"
+    "<reg name=\"cpsr\" bitsize=\"32\" regnum=\"25\"/>\n"
+    "</feature>\n</target>\n";
+static const unsigned arm_gdb_regs[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 25};
+
+/* GDB's Z types to the JIT's breakpoints (every CPU) and this CPU's
+ * watchpoints (kinds: 1 << JIT_READ, 1 << JIT_WRITE). */
+static unsigned watch_kinds(unsigned type)
+{
+    return type == LOOM_DEBUG_WATCH_WRITE ? 1u << JIT_WRITE
+         : type == LOOM_DEBUG_WATCH_READ ? 1u << JIT_READ : 1u << JIT_READ | 1u << JIT_WRITE;
+}
+
+static loom_err arm_debug_insert(loom_cpu *cpu, void *state, unsigned type, uint64_t addr, uint64_t len)
+{
+    arm_state *s = ((arm_cpu *)state)->s;
+    if (type <= LOOM_DEBUG_HW_BREAK) return jit_break_insert(s->jc.eng, addr & ~1ull);
+    if (type > LOOM_DEBUG_WATCH_ACCESS) return LOOM_E_UNSUPPORTED;
+    return jit_watch_insert(&s->jc, addr, len ? len : 1, watch_kinds(type));
+}
+
+static loom_err arm_debug_remove(loom_cpu *cpu, void *state, unsigned type, uint64_t addr, uint64_t len)
+{
+    arm_state *s = ((arm_cpu *)state)->s;
+    if (type == LOOM_DEBUG_ALL) {
+        jit_break_remove_all(s->jc.eng);
+        jit_watch_remove_all(&s->jc);
+        return LOOM_OK;
+    }
+    if (type <= LOOM_DEBUG_HW_BREAK) {
+        jit_break_remove(s->jc.eng, addr & ~1ull);
+        return LOOM_OK; /* the other CPUs' removal found it gone */
+    }
+    if (type > LOOM_DEBUG_WATCH_ACCESS) return LOOM_E_UNSUPPORTED;
+    return jit_watch_remove(&s->jc, addr, len ? len : 1, watch_kinds(type));
+}
+
+static unsigned arm_debug_stopped(loom_cpu *cpu, void *state, uint64_t *addr)
+{
+    jit_cpu *c = &((arm_cpu *)state)->s->jc;
+    if (c->bp_hit) {
+        c->bp_hit = false;
+        *addr = c->bp_pc;
+        return 1 + LOOM_DEBUG_SW_BREAK;
+    }
+    if (c->watch_hit) {
+        c->watch_hit = false;
+        *addr = c->watch_addr;
+        unsigned both = 1u << JIT_READ | 1u << JIT_WRITE;
+        return 1 + ((c->watch_kinds & both) == both ? LOOM_DEBUG_WATCH_ACCESS
+                    : c->watch_kinds & (1u << JIT_WRITE) ? LOOM_DEBUG_WATCH_WRITE : LOOM_DEBUG_WATCH_READ);
+    }
+    return 0;
+}
+
+static bool arm_mem_debug(loom_cpu *cpu, void *state, uint64_t vaddr, void *buf, unsigned len, bool write)
+{
+    jit_cpu *c = &((arm_cpu *)state)->s->jc;
+    return write ? jit_debug_write(c, vaddr, buf, len) : jit_debug_read(c, vaddr, buf, len);
+}
+
 static const char *const arm_irqs[] = {"irq", "fiq"};
 /* The generic timer's outputs, in the device tree's order. */
 static const char *const arm_outs[] = {"timer-sec", "timer-phys", "timer-virt", "timer-hyp"};
@@ -408,6 +483,13 @@ const loom_arch arm_arch = {
     .out_names = arm_outs,
     .dt_timer = "arm,armv7-timer",
     .dt_psci_method = "hvc",
+    .debug_insert = arm_debug_insert,
+    .debug_remove = arm_debug_remove,
+    .debug_stopped = arm_debug_stopped,
+    .mem_debug = arm_mem_debug,
+    .gdb_xml = arm_gdb_xml,
+    .gdb_regs = arm_gdb_regs,
+    .gdb_nregs = sizeof arm_gdb_regs / sizeof *arm_gdb_regs,
     .init = arm_init,
     .reset = arm_reset,
     .exec = arm_exec,

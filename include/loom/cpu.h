@@ -34,6 +34,20 @@ typedef struct loom_arch {
      * or "smc") when the CPU answers PSCI calls. */
     const char *dt_timer;
     const char *dt_psci_method;
+    /* Debugging (optional). Breakpoints and watchpoints of GDB's Z types
+     * (LOOM_DEBUG_*) at a virtual address; debug_stopped says, once, why
+     * the last run stopped for one (1 + the type, or 0) and where. */
+    loom_err (*debug_insert)(loom_cpu *cpu, void *state, unsigned type, uint64_t addr, uint64_t len);
+    loom_err (*debug_remove)(loom_cpu *cpu, void *state, unsigned type, uint64_t addr, uint64_t len);
+    unsigned (*debug_stopped)(loom_cpu *cpu, void *state, uint64_t *addr);
+    /* Memory by virtual address, no side effects on devices; a write
+     * invalidates translated code. */
+    bool (*mem_debug)(loom_cpu *cpu, void *state, uint64_t vaddr, void *buf, unsigned len, bool write);
+    /* GDB's target description (target.xml) and the register numbers of
+     * the 'g' packet, in order (reg_read's numbers). */
+    const char *gdb_xml;
+    const unsigned *gdb_regs;
+    unsigned gdb_nregs;
     loom_err (*init)(loom_cpu *cpu, void *state, const char *model);
     void (*reset)(loom_cpu *cpu, void *state);
     /* Execute at most max instructions; set *done to the number retired. */
@@ -68,6 +82,18 @@ loom_err loom_cpu_new(loom_sim *sim, const char *arch, const char *model, loom_b
 /* Run at most max_insns instructions now, outside the scheduler. */
 loom_cpu_exit loom_cpu_run(loom_cpu *cpu, uint64_t max_insns);
 void loom_cpu_set_irq(loom_cpu *cpu, unsigned line, bool level);
+/* GDB's breakpoint and watchpoint types (the Z packet's). */
+enum { LOOM_DEBUG_SW_BREAK = 0, LOOM_DEBUG_HW_BREAK = 1, LOOM_DEBUG_WATCH_WRITE = 2, LOOM_DEBUG_WATCH_READ = 3,
+       LOOM_DEBUG_WATCH_ACCESS = 4, LOOM_DEBUG_ALL = 0xff /* remove: every one */ };
+loom_err loom_cpu_debug_insert(loom_cpu *cpu, unsigned type, uint64_t addr, uint64_t len);
+loom_err loom_cpu_debug_remove(loom_cpu *cpu, unsigned type, uint64_t addr, uint64_t len);
+/* Why the last run stopped for the debugger: 1 + the type, or 0; once. */
+unsigned loom_cpu_debug_stopped(loom_cpu *cpu, uint64_t *addr);
+bool loom_cpu_mem_debug(loom_cpu *cpu, uint64_t vaddr, void *buf, unsigned len, bool write);
+/* The simulation's CPUs, in creation order. */
+size_t loom_sim_cpu_count(const loom_sim *sim);
+loom_cpu *loom_sim_cpu_at(const loom_sim *sim, size_t i);
+
 /* For guests: drive output line n (loom_arch.out_names; nothing happens
  * when the CPU is not on a board or the line is not wired). */
 void loom_cpu_set_output(loom_cpu *cpu, unsigned n, bool level);
