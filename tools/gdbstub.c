@@ -36,6 +36,7 @@ struct loom_gdb {
     bool connected;          /* a debugger connected while running: stop, say nothing */
     bool attached;           /* a debugger is connected */
     bool fault_reported;     /* a fatal fault was shown as a signal */
+    bool killed;
     char in[GDB_MAX_PACKET]; /* bytes received, not yet a whole packet */
     size_t inlen;
     char reply[2 * GDB_MAX_PACKET + 64];
@@ -92,6 +93,8 @@ loom_err loom_gdb_open(loom_sim *sim, const char *spec, loom_gdb **out)
     *out = g;
     return LOOM_OK;
 }
+
+bool loom_gdb_killed(const loom_gdb *g) { return g->killed; }
 
 void loom_gdb_close(loom_gdb *g)
 {
@@ -667,6 +670,7 @@ loom_stop_reason loom_gdb_run(loom_gdb *g, loom_time until, bool wait)
                 continue;
             }
             if (what == 'k') {
+                g->killed = true;
                 why = LOOM_STOP_REQUEST;
                 break;
             }

@@ -17,5 +17,7 @@ loom_err loom_gdb_open(loom_sim *sim, const char *spec, loom_gdb **out);
  * the simulation ended (the debugger's kill is LOOM_STOP_REQUEST). */
 loom_stop_reason loom_gdb_run(loom_gdb *g, loom_time until, bool wait);
 void loom_gdb_close(loom_gdb *g);
+/* The debugger ended the run (kill): a clean end, not an interruption. */
+bool loom_gdb_killed(const loom_gdb *g);
 
 #endif

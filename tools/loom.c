@@ -325,7 +325,14 @@ static int cmd_run(int argc, char **argv)
             goto out;
         }
         why = loom_gdb_run(gdb, a.max_time, a.wait);
+        bool killed = loom_gdb_killed(gdb);
         loom_gdb_close(gdb);
+        if (killed) {
+            running_sim = NULL;
+            signal(SIGINT, SIG_DFL);
+            rc = 0; /* the debugger ended it */
+            goto out;
+        }
     } else {
         why = loom_sim_run(sim, a.max_time);
     }

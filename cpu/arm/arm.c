@@ -263,7 +263,8 @@ static void arm_set_irq(loom_cpu *cpu, void *state, unsigned line, bool level)
 }
 
 /* GDB's numbering for arm without a target description: r0-r15, f0-f7
- * (12 bytes each, FPA, read as zero), fps, cpsr. */
+ * (12 bytes each, FPA, read as zero), fps, cpsr; then, as the target
+ * description numbers them, d0-d31 (26-57) and FPSCR (58). */
 static int arm_reg_read(loom_cpu *cpu, void *state, unsigned n, uint8_t *buf)
 {
     arm_state *s = ((arm_cpu *)state)->s;
@@ -283,6 +284,14 @@ static int arm_reg_read(loom_cpu *cpu, void *state, unsigned n, uint8_t *buf)
         loom_put_le(buf, 4, arm_cpsr_get(s));
         return 4;
     }
+    if (n >= 26 && n < 58) {
+        loom_put_le(buf, 8, s->d[n - 26]);
+        return 8;
+    }
+    if (n == 58) {
+        loom_put_le(buf, 4, s->fpscr);
+        return 4;
+    }
     return -1;
 }
 
@@ -297,6 +306,15 @@ static int arm_reg_write(loom_cpu *cpu, void *state, unsigned n, const uint8_t *
     if (n == 24) return 4;
     if (n == 25) {
         arm_cpsr_set(s, (uint32_t)loom_get_le(buf, 4), 0xffffffffu);
+        return 4;
+    }
+    if (n >= 26 && n < 58) {
+        s->d[n - 26] = loom_get_le(buf, 8);
+        return 8;
+    }
+    if (n == 58) {
+        s->fpscr = (uint32_t)loom_get_le(buf, 4);
+        s->key_flags = arm_key_flags(s);
         return 4;
     }
     return -1;
@@ -396,8 +414,10 @@ loom_err arm_user_init(loom_cpu *cpu, uint8_t *guest_base, uint64_t guest_size)
 
 /* ---- Debugging ---------------------------------------------------------------- */
 
-/* GDB's ARM core feature: r0-r15 and cpsr (register 25, as GDB numbers it
- * without a description), which is what the 'g' packet carries. */
+/* GDB's ARM core feature, r0-r15 and cpsr (register 25, as GDB numbers it
+ * without a description), and the VFP feature, d0-d31 and FPSCR: what the
+ * 'g' packet carries. */
+#define ARM_GDB_D(n) "<reg name=\"d" #n "\" bitsize=\"64\" type=\"ieee_double\"/>"
 static const char arm_gdb_xml[] =
     "<?xml version=\"1.0\"?>\n<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n"
     "<target version=\"1.0\">\n<architecture>arm</architecture>\n"
@@ -410,8 +430,19 @@ static const char arm_gdb_xml[] =
     "<reg name=\"sp\" bitsize=\"32\" type=\"data_ptr\"/><reg name=\"lr\" bitsize=\"32\"/>"
     "<reg name=\"pc\" bitsize=\"32\" type=\"code_ptr\"/>\n"
     "<reg name=\"cpsr\" bitsize=\"32\" regnum=\"25\"/>\n"
-    "</feature>\n</target>\n";
-static const unsigned arm_gdb_regs[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 25};
+    "</feature>\n"
+    "<feature name=\"org.gnu.gdb.arm.vfp\">\n"
+    "<reg name=\"d0\" bitsize=\"64\" type=\"ieee_double\" regnum=\"26\"/>"
+    ARM_GDB_D(1) ARM_GDB_D(2) ARM_GDB_D(3) ARM_GDB_D(4) ARM_GDB_D(5) ARM_GDB_D(6) ARM_GDB_D(7) ARM_GDB_D(8)
+    ARM_GDB_D(9) ARM_GDB_D(10) ARM_GDB_D(11) ARM_GDB_D(12) ARM_GDB_D(13) ARM_GDB_D(14) ARM_GDB_D(15) ARM_GDB_D(16)
+    ARM_GDB_D(17) ARM_GDB_D(18) ARM_GDB_D(19) ARM_GDB_D(20) ARM_GDB_D(21) ARM_GDB_D(22) ARM_GDB_D(23) ARM_GDB_D(24)
+    ARM_GDB_D(25) ARM_GDB_D(26) ARM_GDB_D(27) ARM_GDB_D(28) ARM_GDB_D(29) ARM_GDB_D(30) ARM_GDB_D(31)
+    "<reg name=\"fpscr\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n</feature>\n"
+    "</target>\n";
+/* r0-r15, cpsr, then d0-d31 and FPSCR (26-58, reg_read's numbers). */
+static const unsigned arm_gdb_regs[] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 25, 26, 27, 28,
+                                        29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47,
+                                        48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58};
 
 /* GDB's Z types to the JIT's breakpoints (every CPU) and this CPU's
  * watchpoints (kinds: 1 << JIT_READ, 1 << JIT_WRITE). */

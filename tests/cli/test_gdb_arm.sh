@@ -54,6 +54,21 @@ finish() {
     LOOM_PID=
 }
 
+# The raw clients below share this: connect to the port in argv[1].
+cat >"$TMP/client.py" <<'PY'
+import socket, sys, time
+port = int(sys.argv[1])
+for _ in range(100):
+    try:
+        s = socket.create_connection(("127.0.0.1", port), 1)
+        break
+    except OSError:
+        time.sleep(0.1)
+s.settimeout(20)
+def packet(body):
+    return b"$" + body + b"#%02x" % (sum(body) & 0xff)
+PY
+
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -90,7 +105,8 @@ run_case() {
 
 run_case timer arm-virt.yaml "$TMP/timer.elf" \
     "break main_" "continue" "info registers pc" "print/x \$cpsr & 0x1f" "x/2xw 0x40000000" \
-    "stepi" "print \$pc != (unsigned)main_" "watch ticks" "continue" "print ticks" "delete" "continue"
+    "stepi" "print \$pc != (unsigned)main_" "watch ticks" "continue" "print ticks" "delete" \
+    "set var \$d5 = 2.5" "print \$d5" "print/x \$fpscr" "continue"
 expect "$TMP/timer.gdb" "Breakpoint 1, (0x[0-9a-f]+ in )?main_" "break at main_"
 expect "$TMP/timer.gdb" '^pc +0x[0-9a-f]+ +0x[0-9a-f]+ <main_' "pc at main_"
 expect "$TMP/timer.gdb" '^\$1 = 0x13$' "Supervisor mode in cpsr"
@@ -106,6 +122,8 @@ expect "$TMP/timer.gdb" '^\$2 = 1$' "stepi moved the pc"
 expect "$TMP/timer.gdb" "Hardware watchpoint 2: ticks" "watchpoint set"
 expect "$TMP/timer.gdb" "Old value = 0" "watchpoint: old value"
 expect "$TMP/timer.gdb" "New value = 1" "watchpoint: new value"
+expect "$TMP/timer.gdb" '^\$4 = 2.5$' "a VFP register written and read back"
+expect "$TMP/timer.gdb" '^\$5 = 0x[0-9a-f]+$' "FPSCR"
 expect "$TMP/timer.gdb" "exited normally|exited with code 0" "runs to its end"
 checks=$((checks + 1))
 [ "$CASE_STATUS" -eq 0 ] || fail "timer: loom's exit status $CASE_STATUS: $(tail -c 300 "$TMP/timer.err")"
@@ -121,24 +139,53 @@ expect "$TMP/smp.gdb" "exited normally|exited with code 0" "runs to its end"
 checks=$((checks + 1))
 [ "$CASE_STATUS" -eq 0 ] || fail "smp: loom's exit status $CASE_STATUS: $(tail -c 300 "$TMP/smp.err")"
 
+# Ctrl-C: a debugger that connects to a running machine stops it, lets it
+# go, interrupts it (SIGINT's stop reply), and kills it: a clean end.
+UBOOT=/usr/lib/u-boot/qemu_arm/u-boot.bin
+if [ -r "$UBOOT" ]; then
+    port=$(free_port)
+    "$LOOM" run "$SRC/yaml-platforms/arm-virt.yaml" --firmware "$UBOOT" --gdb "tcp::$port" \
+        >"$TMP/ctrlc.out" 2>"$TMP/ctrlc.err" </dev/null &
+    LOOM_PID=$!
+    PYTHONPATH=$TMP python3 - "$port" >"$TMP/ctrlc.py" 2>&1 <<'PY'
+import time
+from client import s, packet
+def reply():
+    data = b""
+    while b"#" not in data.lstrip(b"+") or len(data.split(b"#", 1)[1]) < 2:
+        data += s.recv(4096)
+    return data.lstrip(b"+").split(b"#")[0][1:]
+s.sendall(packet(b"QStartNoAckMode"))
+assert reply() == b"OK"
+s.sendall(packet(b"?"))
+r = reply()
+assert r.startswith(b"T05"), r
+s.sendall(packet(b"c"))
+time.sleep(0.5)
+s.sendall(b"\x03")
+r = reply()
+print("after Ctrl-C:", r)
+assert r.startswith(b"T02thread:"), r
+s.sendall(packet(b"k"))
+s.close()
+PY
+    ctrlc=$?
+    checks=$((checks + 1))
+    [ $ctrlc -eq 0 ] || fail "Ctrl-C: $(tail -5 "$TMP/ctrlc.py")"
+    finish "after kill"
+    checks=$((checks + 1))
+    [ "$CASE_STATUS" -eq 0 ] || fail "kill: exit status $CASE_STATUS: $(tail -c 300 "$TMP/ctrlc.err")"
+fi
+
 # Garbage: bad checksums, unknown packets, a half packet, then a clean
 # client: the stub answers what it can and the program still ends well.
 port=$(free_port)
 "$LOOM" run "$SRC/yaml-platforms/arm-virt.yaml" --firmware "$TMP/timer.elf" --gdb "tcp::$port" -S \
     >"$TMP/junk.out" 2>"$TMP/junk.err" </dev/null &
 LOOM_PID=$!
-python3 - "$port" >"$TMP/junk.py" 2>&1 <<'PY'
-import socket, sys, time
-port = int(sys.argv[1])
-for _ in range(100):
-    try:
-        s = socket.create_connection(("127.0.0.1", port), 1)
-        break
-    except OSError:
-        time.sleep(0.1)
-s.settimeout(5)
-def packet(body):
-    return b"$" + body + b"#%02x" % (sum(body) & 0xff)
+PYTHONPATH=$TMP python3 - "$port" >"$TMP/junk.py" 2>&1 <<'PY'
+import time
+from client import s, packet
 s.sendall(b"\x00\xff garbage $nonsense#zz $m40000000,4#00 ")      # bad checksums: '-'
 s.sendall(packet(b"qNoSuchThing") + packet(b"Zz,,,") + packet(b"m4000000,zz") + packet(b"g"))
 time.sleep(0.5)

@@ -1164,7 +1164,18 @@ static void test_arm_gdb_registers_and_cpsr(void **st)
     loom_put_le(buf, 4, 0x8004);
     assert_int_equal(loom_cpu_reg_write(r->cpu, 15, buf), 4);
     assert_int_equal(loom_cpu_pc(r->cpu), 0x8004);
-    assert_int_equal(loom_cpu_reg_read(r->cpu, 26, buf), -1);
+    /* d0-d31 (26-57) and FPSCR (58), as the target description numbers
+     * them; nothing after. */
+    r->s->d[5] = 0x4004000000000000ull; /* 2.5 */
+    assert_int_equal(loom_cpu_reg_read(r->cpu, 31, buf), 8);
+    assert_int_equal(loom_get_le(buf, 8), 0x4004000000000000ull);
+    loom_put_le(buf, 8, 0x3ff0000000000000ull);
+    assert_int_equal(loom_cpu_reg_write(r->cpu, 57, buf), 8);
+    assert_int_equal(r->s->d[31], 0x3ff0000000000000ull);
+    loom_put_le(buf, 4, 0x03000000); /* FZ, DN */
+    assert_int_equal(loom_cpu_reg_write(r->cpu, 58, buf), 4);
+    assert_int_equal(r->s->fpscr, 0x03000000);
+    assert_int_equal(loom_cpu_reg_read(r->cpu, 59, buf), -1);
     rig_free(r);
 }
 
