@@ -89,8 +89,19 @@ void Cpu::run()
             else sc_core::wait(ps(next > now_ps() ? next - now_ps() : 0), irq_event_);
             continue;
         }
-        sc_core::sc_time left = qk_.get_global_quantum() - qk_.get_local_time();
-        uint64_t n = static_cast<uint64_t>(left.value() / ps(period).value());
+        // The quantum; and past it while nothing else in the design has
+        // anything to do before the CPU's local time (up to 100 quanta):
+        // there a thread switch a quantum would cost more than the quantum.
+        sc_core::sc_time quantum = qk_.get_global_quantum(), local = qk_.get_local_time(), limit = quantum;
+        if (local >= quantum) {
+            sc_core::sc_time next = sc_core::sc_time_to_pending_activity(sc_core::sc_get_curr_simcontext());
+            if (next <= local || local >= quantum * 100) {
+                qk_.sync();
+                continue;
+            }
+            limit = next < quantum * 100 ? next : quantum * 100;
+        }
+        uint64_t n = static_cast<uint64_t>((limit - local).value() / ps(period).value());
         uint64_t before = loom_cpu_insns(cpu_);
         loom_cpu_exit why = loom_cpu_run(cpu_, n ? n : 1);
         qk_.inc(ps((loom_cpu_insns(cpu_) - before) * period));
@@ -99,7 +110,7 @@ void Cpu::run()
             sc_core::sc_stop();
             return;
         }
-        if (why == LOOM_CPU_EXIT_REQUEST || qk_.need_sync()) qk_.sync();
+        if (why == LOOM_CPU_EXIT_REQUEST) qk_.sync();
     }
 }
 

@@ -10,7 +10,9 @@
 // b_transport (with DMI, few do), the instructions run and the time the
 // console saw the end-of-run write at (each instruction takes 10 ns).
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 #include <vector>
 
 #include <systemc>
@@ -25,18 +27,22 @@ using namespace sc_core;
 // Memory that hands out DMI for all of itself.
 struct Memory : sc_module {
     tlm_utils::simple_target_socket<Memory, 32> socket;
-    std::vector<unsigned char> bytes;
+    unsigned char *data; // calloc: pages the program never touches cost nothing
+    size_t size;
     uint64_t transports = 0;
 
-    Memory(sc_module_name n, size_t size) : sc_module(n), socket("socket"), bytes(size)
+    Memory(sc_module_name n, size_t bytes) : sc_module(n), socket("socket"), data(nullptr), size(bytes)
     {
+        data = static_cast<unsigned char *>(std::calloc(size, 1));
+        if (!data) throw std::bad_alloc();
         socket.register_b_transport(this, &Memory::b_transport);
         socket.register_get_direct_mem_ptr(this, &Memory::get_dmi);
         socket.register_transport_dbg(this, &Memory::debug);
     }
+    ~Memory() override { std::free(data); }
     bool in_range(const tlm::tlm_generic_payload &gp) const
     {
-        return gp.get_address() + gp.get_data_length() <= bytes.size();
+        return gp.get_address() + gp.get_data_length() <= size;
     }
     void b_transport(tlm::tlm_generic_payload &gp, sc_time &delay)
     {
@@ -45,7 +51,7 @@ struct Memory : sc_module {
             gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
             return;
         }
-        unsigned char *p = &bytes[gp.get_address()];
+        unsigned char *p = data + gp.get_address();
         if (gp.is_write()) std::memcpy(p, gp.get_data_ptr(), gp.get_data_length());
         else std::memcpy(gp.get_data_ptr(), p, gp.get_data_length());
         gp.set_dmi_allowed(true);
@@ -54,16 +60,16 @@ struct Memory : sc_module {
     unsigned debug(tlm::tlm_generic_payload &gp)
     {
         if (!in_range(gp)) return 0;
-        unsigned char *p = &bytes[gp.get_address()];
+        unsigned char *p = data + gp.get_address();
         if (gp.is_write()) std::memcpy(p, gp.get_data_ptr(), gp.get_data_length());
         else std::memcpy(gp.get_data_ptr(), p, gp.get_data_length());
         return gp.get_data_length();
     }
     bool get_dmi(tlm::tlm_generic_payload &, tlm::tlm_dmi &d)
     {
-        d.set_dmi_ptr(bytes.data());
+        d.set_dmi_ptr(data);
         d.set_start_address(0);
-        d.set_end_address(bytes.size() - 1);
+        d.set_end_address(size - 1);
         d.allow_read_write();
         d.set_read_latency(SC_ZERO_TIME);
         d.set_write_latency(SC_ZERO_TIME);
@@ -200,7 +206,7 @@ int sc_main(int argc, char **argv)
         std::fprintf(stderr, "%s\n", e.what());
         return 66;
     }
-    sc_start(sc_time(10, SC_SEC));
+    sc_start(sc_time(100, SC_SEC)); // a program that never ends stops there
     std::printf("[systemc] status %d, %llu accesses through b_transport (memory: %llu), %llu instructions, "
                 "ended at %s\n",
                 console.status, static_cast<unsigned long long>(cpu.transports()),
