@@ -10,10 +10,12 @@
 #define LOOM_SYSTEMC_H
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <systemc>
 #include <tlm>
+#include <tlm_utils/simple_target_socket.h>
 #include <tlm_utils/tlm_quantumkeeper.h>
 
 #include "loom/loom.h"
@@ -56,6 +58,36 @@ private:
     tlm_utils::tlm_quantumkeeper qk_;
     sc_core::sc_event irq_event_;
     uint64_t transports_ = 0;
+};
+
+// Any registered C model (loom models) as a TLM target: its first region
+// is the socket, its interrupt outputs are sc_out<bool> ports (in port
+// order, each line of a multi-line output in turn). The model keeps its own
+// Loom simulation, whose time follows SystemC's: an access happens at
+// sc_time_stamp() plus its delay, and the model's own events (timers, FIFO
+// timing) fire at their SystemC times.
+class Model : public sc_core::sc_module {
+public:
+    tlm_utils::simple_target_socket<Model, 32> socket;
+    std::vector<sc_core::sc_out<bool> *> irq;
+
+    // props: property name and value pairs, as a board would set them.
+    Model(sc_core::sc_module_name name, const char *type,
+          const std::vector<std::pair<std::string, std::string>> &props = {});
+    ~Model() override;
+    loom_inst *inst() const { return inst_; }
+
+private:
+    void b_transport(tlm::tlm_generic_payload &gp, sc_core::sc_time &delay);
+    unsigned transport_dbg(tlm::tlm_generic_payload &gp);
+    void events();
+    static void on_line(void *opaque, unsigned n, bool level);
+    void access(tlm::tlm_generic_payload &gp, loom_cmd cmd, loom_time delay);
+
+    loom_sim *sim_ = nullptr;
+    loom_bus *bus_ = nullptr;
+    loom_inst *inst_ = nullptr;
+    sc_core::sc_event scheduled_; // an access may have scheduled a model event
 };
 
 } // namespace loom

@@ -1,6 +1,6 @@
-/* MMIO from guest code to a device: reads the PL011's flag register
- * (the SystemC console's, in examples/systemc/hello_top.cpp) N times, then
- * ends the run. Every read is one transaction through the slow path. */
+/* MMIO from guest code to a device: reads the PL011's flag register (in
+ * examples/systemc/hello_top.cpp, Loom's PL011 through loom::Model) N
+ * times, then ends the run. Every read is one b_transport. */
 #include "../../examples/arm/virt.h"
 
 #define READS 2000000u

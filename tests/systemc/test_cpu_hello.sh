@@ -2,8 +2,8 @@
 # loom::Cpu inside a pure SystemC top level (examples/systemc/hello_top.cpp):
 # examples/arm/hello.c, built with arm-none-eabi-gcc, is loaded through the
 # CPU's TLM socket (transport_dbg) into a SystemC memory that grants DMI,
-# runs, prints through a SystemC console target and ends the simulation
-# with status 0. It must print what the same program prints on Loom's own
+# runs, prints through Loom's PL011 as a SystemC target (loom::Model) and
+# ends the simulation through a plain SystemC target with status 0. It must print what the same program prints on Loom's own
 # virt board; with DMI, the memory sees no b_transport at all; the console
 # sees the end-of-run write at the time of its instruction; and a second
 # run gives the same output, counts and times.
