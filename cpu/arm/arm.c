@@ -38,10 +38,7 @@ void arm_cpsr_set(arm_state *s, uint32_t cpsr, uint32_t mask)
     if (!s->jc.user_mode) {
         s->aif = (s->aif & ~(mask & 0x1c0u)) | (cpsr & mask & 0x1c0u);
         uint32_t m = cpsr & 0x1f;
-        if ((mask & 0x1f) == 0x1f && (m == ARM_MODE_USR || m == ARM_MODE_FIQ || m == ARM_MODE_IRQ ||
-                                      m == ARM_MODE_SVC || m == ARM_MODE_ABT || m == ARM_MODE_UND ||
-                                      m == ARM_MODE_SYS))
-            arm_switch_mode(s, m);
+        if ((mask & 0x1f) == 0x1f && arm_mode_valid(m)) arm_switch_mode(s, m);
         s->jc.fetch_mmu = s->mode == ARM_MODE_USR ? ARM_MMU_PL0 : ARM_MMU_PL1;
     }
     s->key_flags = arm_key_flags(s);
@@ -89,7 +86,7 @@ static void arm_raise_fault(jit_cpu *c, const jit_fault *f)
             loom_log(loom_cpu_sim(c->cpu), LOOM_LOG_INT, "%s: %s abort at 0x%08x (pc 0x%08x, status 0x%x)\n",
                      loom_cpu_name(c->cpu), f->access == JIT_FETCH ? "prefetch" : "data", (unsigned)f->vaddr,
                      s->r[15], fsr);
-        uint32_t pabt_vector = ((s->sctlr & (1u << 13)) ? 0xffff0000u : s->vbar) + 0x0c;
+        uint32_t pabt_vector = arm_vector_base(s) + 0x0c;
         if (f->access == JIT_FETCH && (uint32_t)f->vaddr == pabt_vector && s->mode == ARM_MODE_ABT) {
             /* The abort's own vector cannot be fetched: nothing can run. */
             loom_cpu_fault(c->cpu, s->r[15], "arm: prefetch abort at the prefetch abort vector 0x%08x "

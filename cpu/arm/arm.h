@@ -122,6 +122,8 @@ void arm_cpsr_set(arm_state *s, uint32_t cpsr, uint32_t mask);
 /* Change mode, banking registers (no checks: the caller knows the mode is
  * valid). */
 void arm_switch_mode(arm_state *s, uint32_t mode);
+bool arm_mode_valid(uint32_t mode); /* a mode the model has (no Monitor, no Hyp) */
+uint32_t arm_vector_base(const arm_state *s); /* VBAR, or the high vectors */
 /* Take an exception (B1.8): the state is at the instruction it concerns;
  * for SVC r15 is already past it. */
 void arm_take_exception(arm_state *s, enum arm_exception exc);

@@ -91,6 +91,11 @@ static const struct {
     [ARM_EXC_FIQ] = {ARM_MODE_FIQ, 0x1c, ARM_CPSR_I | ARM_CPSR_A | ARM_CPSR_F, 4, 4},
 };
 
+uint32_t arm_vector_base(const arm_state *s)
+{
+    return (s->sctlr & (1u << 13)) ? 0xffff0000u : s->vbar; /* SCTLR.V: the high vectors */
+}
+
 void arm_take_exception(arm_state *s, enum arm_exception exc)
 {
     uint32_t cpsr = arm_cpsr_get(s);
@@ -101,8 +106,7 @@ void arm_take_exception(arm_state *s, enum arm_exception exc)
     s->aif |= arm_vectors[exc].mask;
     s->thumb = s->sctlr >> 30 & 1; /* SCTLR.TE */
     s->itstate = 0;
-    uint32_t base = (s->sctlr & (1u << 13)) ? 0xffff0000u : s->vbar; /* SCTLR.V: hivecs */
-    s->r[15] = base + arm_vectors[exc].vector;
+    s->r[15] = arm_vector_base(s) + arm_vectors[exc].vector;
     s->exception = ARM_EXC_NONE;
     s->excl_valid = 0; /* exception entry clears the local monitor */
     arm_key_update(s);
@@ -369,7 +373,7 @@ void arm_sys_reset(arm_state *s)
 
 /* ---- Instructions that change mode or reach other banks ---------------------------------- */
 
-static bool valid_mode(uint32_t m)
+bool arm_mode_valid(uint32_t m)
 {
     switch (m) {
     case ARM_MODE_USR: case ARM_MODE_FIQ: case ARM_MODE_IRQ: case ARM_MODE_SVC: case ARM_MODE_ABT:
@@ -389,10 +393,7 @@ static void cpsr_write(arm_state *s, uint32_t v, uint32_t bytemask, bool eret)
     if (bytemask & 2) mask |= eret ? 0x0000ff00u : 0x00000300u;
     if (bytemask & 1) mask |= eret ? 0x000000ffu : 0x000000dfu;
     if (s->mode == ARM_MODE_USR) mask &= 0xf80f0200u; /* User mode: flags, GE and E only */
-    arm_cpsr_set(s, v, mask & ~0x3e0u);      /* flags, GE, IT, and T when returning */
-    if (mask & (1u << 5)) s->thumb = v >> 5 & 1;
-    s->aif = (s->aif & ~(mask & 0x1c0u)) | (v & mask & 0x1c0u);
-    if ((mask & 0x1f) && valid_mode(v & 0x1f)) arm_switch_mode(s, v & 0x1f);
+    arm_cpsr_set(s, v, mask);
     arm_key_update(s);
 }
 
@@ -419,7 +420,7 @@ uint64_t arm_sys_helper(jit_cpu *c, uint64_t op, uint64_t a, uint64_t b, uint64_
         if (s->mode == ARM_MODE_USR) return 0;
         if (a & ARM_CPS_ENABLE) s->aif &= ~(uint32_t)(a & 0x1c0u);
         if (a & ARM_CPS_DISABLE) s->aif |= (uint32_t)(a & 0x1c0u);
-        if ((a & ARM_CPS_MODE) && valid_mode(a & 0x1f)) arm_switch_mode(s, a & 0x1f);
+        if ((a & ARM_CPS_MODE) && arm_mode_valid(a & 0x1f)) arm_switch_mode(s, a & 0x1f);
         arm_key_update(s);
         return 0;
     case ARM_SYS_ERET: {

@@ -97,7 +97,7 @@ ir_val arm_sys_call(jit_tcx *t, enum arm_sys_op op, ir_val a, ir_val b, uint32_t
 void arm_end_after_helper(jit_tcx *t);
 /* MSR CPSR_<mask> from a privileged mode (ends the block). */
 void arm_gen_msr_cpsr(jit_tcx *t, ir_val v, unsigned mask, uint32_t next_pc);
-/* MRS Rd, CPSR and SPSR, MSR SPSR_<mask>. */
+/* MRS Rd, CPSR (IT, J and T read as zero) and MSR SPSR_<mask>. */
 ir_val arm_gen_cpsr_read(jit_tcx *t);
 void arm_gen_msr_spsr(jit_tcx *t, ir_val v, unsigned mask);
 /* CPS: imod 2 enable, 3 disable; aif A I F in bits 2..0; change with mode. */

@@ -407,18 +407,6 @@ static void a32_qaddsub(jit_tcx *t, const a32_insn *d)
     set_reg(b, d->rd, r);
 }
 
-static ir_val cpsr_value(ir_block *b)
-{
-    ir_val r = k32(b, 0x10);
-    r = ir_or(b, r, ir_and(b, flag(b, OFF(nf)), k32(b, 1u << 31)));
-    r = ir_or(b, r, ir_shl(b, ir_setcc(b, IR_EQ, flag(b, OFF(zf)), k32(b, 0)), k32(b, 30)));
-    r = ir_or(b, r, ir_shl(b, flag(b, OFF(cf)), k32(b, 29)));
-    r = ir_or(b, r, ir_shl(b, flag(b, OFF(vf)), k32(b, 28)));
-    r = ir_or(b, r, ir_shl(b, flag(b, OFF(qf)), k32(b, 27)));
-    r = ir_or(b, r, ir_shl(b, flag(b, OFF(ge)), k32(b, 16)));
-    return r;
-}
-
 /* MRS Rd, APSR (Linux user mode: the CPSR as User mode sees it there); in
  * system mode the CPSR with its mode and masks, or (R = 1, privileged) the
  * SPSR. */
@@ -426,7 +414,7 @@ static void a32_mrs(jit_tcx *t, const a32_insn *d)
 {
     if (d->rd == 15 || (d->b && !arm_priv(t))) { arm_gen_undef(t, d->pc); return; }
     if (d->b) set_reg(t->b, d->rd, flag(t->b, OFF(spsr)));
-    else set_reg(t->b, d->rd, arm_system(t) ? arm_gen_cpsr_read(t) : cpsr_value(t->b));
+    else set_reg(t->b, d->rd, arm_gen_cpsr_read(t));
 }
 
 /* MSR APSR_<fields>: mask bit 3 writes NZCVQ, bit 2 GE; the control and

@@ -42,7 +42,8 @@ void arm_gen_msr_cpsr(jit_tcx *t, ir_val v, unsigned mask, uint32_t next_pc)
 ir_val arm_gen_cpsr_read(jit_tcx *t)
 {
     ir_block *b = t->b;
-    ir_val r = ir_or(b, ir_get(b, IR_I32, OFF(mode)), ir_get(b, IR_I32, OFF(aif)));
+    ir_val r = arm_system(t) ? ir_or(b, ir_get(b, IR_I32, OFF(mode)), ir_get(b, IR_I32, OFF(aif)))
+                             : k32(b, ARM_MODE_USR); /* Linux user mode: always User */
     r = ir_or(b, r, ir_and(b, ir_get(b, IR_I32, OFF(nf)), k32(b, 1u << 31)));
     r = ir_or(b, r, ir_shl(b, ir_setcc(b, IR_EQ, ir_get(b, IR_I32, OFF(zf)), k32(b, 0)), k32(b, 30)));
     r = ir_or(b, r, ir_shl(b, ir_get(b, IR_I32, OFF(cf)), k32(b, 29)));
